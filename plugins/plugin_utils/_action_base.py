@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to the remote_desktop.licensing collection; may change without notice.
+
+The shared shape of every module's action plugin: validate the task's arguments against the
+module's own DOCUMENTATION (one source for docs and validation), refuse connections the agent
+cannot use, and turn AgentError into a failed task result instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import yaml
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, check_connection
+
+# DOCUMENTATION keys that are also argument-spec keys.
+_SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
+
+
+def options_to_argument_spec(options: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Convert a DOCUMENTATION ``options`` mapping into an ansible-core argument spec."""
+    spec: dict[str, t.Any] = {}
+    for name, doc in (options or {}).items():
+        entry = {key: doc[key] for key in _SPEC_KEYS if key in doc}
+        entry.setdefault("type", "str")
+        if "suboptions" in doc:
+            entry["options"] = options_to_argument_spec(doc["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+def argument_spec_from_doc(documentation: str) -> dict[str, t.Any]:
+    return options_to_argument_spec(yaml.safe_load(documentation).get("options") or {})
+
+
+class LicensingActionBase(ActionBase):
+    """Base for the collection's action plugins; subclasses implement ``run_module``."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+    _supports_async = False
+    DOCUMENTATION = ""
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        # Raises AnsibleActionFail with ansible-core's own validation message.
+        _validation, args = self.validate_argument_spec(argument_spec=argument_spec_from_doc(self.DOCUMENTATION))
+        try:
+            check_connection(self._connection, self._play_context, self._task.action)
+            result.update(self.run_module(args, task_vars or {}))
+        except AgentError as exc:
+            result.update(exc.result)
+            result.update(failed=True, msg=exc.msg)
+        return result
+
+    def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        raise NotImplementedError

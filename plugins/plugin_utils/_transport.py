@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to the remote_desktop.licensing collection; may change without notice.
+
+Runs the agent once over the task's own connection and turns its answer, or its failure, into
+Python data or a clear task failure.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
+
+ERROR_KINDS = ("not_found", "access_denied", "invalid_argument", "unsupported", "wmi_error", "internal")
+
+# What the administrator can do about each kind of agent error.
+REMEDIES = {
+    "access_denied": (
+        "The connection user must be an elevated local administrator on the host "
+        "(a member of BUILTIN\\Administrators; for local accounts over WinRM, "
+        "LocalAccountTokenFilterPolicy must allow a full token)."
+    ),
+    "not_found": "Check that the key or value exists on this host.",
+    "invalid_argument": "This is a bug in the request the collection built; please report it with -vvv output.",
+    "unsupported": "The host does not support this operation.",
+    "wmi_error": (
+        "The WMI provider failed; check that the Remote Desktop Services WMI provider "
+        "(root\\cimv2\\TerminalServices) is healthy, e.g. with winmgmt /verifyrepository."
+    ),
+    "internal": "The agent failed unexpectedly; rerun with -vvv and report the output.",
+}
+
+
+class AgentError(Exception):
+    """A failure to report as the task result; carries extra result keys."""
+
+    def __init__(self, msg: str, **result: t.Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
+def check_connection(connection: t.Any, play_context: t.Any, task_action: str) -> None:
+    """Refuse connections and options the agent cannot work with, before anything is sent."""
+    shell = getattr(connection, "_shell", None)
+    if getattr(shell, "SHELL_FAMILY", None) != "powershell":
+        raise AgentError(
+            f"{task_action} manages Windows hosts only: the connection's shell is "
+            f"'{getattr(shell, 'SHELL_FAMILY', 'unknown')}', not PowerShell. Use ansible_connection=winrm or psrp, "
+            "or ssh with ansible_shell_type=powershell, and limit the play to Windows hosts."
+        )
+    if getattr(play_context, "become", False):
+        raise AgentError(
+            f"{task_action} does not support become: the agent runs as the connection user. "
+            "Remove become from this task and connect as an elevated local administrator instead."
+        )
+
+
+def parse_answer(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
+    """Read exactly one JSON document from the agent's stdout."""
+    text = (stdout or "").strip()
+    stderr_hint = (stderr or "").strip()
+    if not text:
+        raise AgentError(
+            "The host returned no answer from the licensing agent "
+            f"(exit code {rc}{'; stderr: ' + stderr_hint[:2000] if stderr_hint else ''}). "
+            "Check that Windows PowerShell 5.1 is installed and that the connection user may start powershell.exe.",
+            rc=rc, stderr=stderr,
+        )
+    try:
+        document, end = json.JSONDecoder().raw_decode(text)
+    except ValueError as exc:
+        raise AgentError(
+            f"The host's answer is not JSON ({exc}); it may be truncated or mixed with other output "
+            "(a profile or logon script that prints text?). First 500 characters: " + text[:500],
+            rc=rc, stdout=stdout, stderr=stderr,
+        ) from None
+    if text[end:].strip():
+        raise AgentError(
+            "The host answered more than one document; the agent must print exactly one JSON document. "
+            "Trailing output: " + text[end:end + 500].strip(),
+            rc=rc, stdout=stdout, stderr=stderr,
+        )
+    if not isinstance(document, dict) or "ok" not in document:
+        raise AgentError("The host's answer is JSON but not an agent answer: " + text[:500], rc=rc, stdout=stdout)
+    if not document["ok"]:
+        raise agent_failure(document.get("error") or {})
+    if document.get("version") != payload.AGENT_PROTOCOL_VERSION or not isinstance(document.get("results"), list):
+        raise AgentError(
+            f"The host's agent speaks protocol {document.get('version')!r}, the controller {payload.AGENT_PROTOCOL_VERSION}.",
+            stdout=stdout,
+        )
+    return document
+
+
+def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentError:
+    """Turn an agent error object into a task failure naming the path and the remedy."""
+    kind = error.get("kind") if error.get("kind") in ERROR_KINDS else "internal"
+    message = error.get("message") or "no message"
+    if error.get("reason") == "language_mode":
+        return AgentError(
+            f"The host's PowerShell is not in FullLanguage mode ({message}). The licensing agent needs .NET access, "
+            "which Constrained Language Mode (AppLocker/WDAC) blocks. Connect with an account the policy exempts, "
+            "or allow the collection's agent in the application-control policy.",
+            agent_error=error,
+        )
+    where = what or error.get("path")
+    location = f" on {where}" if where else ""
+    return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {REMEDIES[kind]}", agent_error=error)
+
+
+def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = False) -> dict[str, t.Any]:
+    """Send one request through the action's connection; return the agent's answer.
+
+    One round trip: one command whose stdin carries the agent and every operation.
+    """
+    request = payload.build_request(ops, stop_on_error=stop_on_error)
+    action._display.vvvv(f"licensing agent request: {json.dumps(request)[:4000]}", host=action._play_context.remote_addr)
+    result = action._low_level_execute_command(
+        payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
+    )
+    action._display.vvvvv(f"licensing agent answer: {result.get('stdout', '')[:8000]}", host=action._play_context.remote_addr)
+    return parse_answer(result.get("rc", -1), result.get("stdout", ""), result.get("stderr", ""))
+
+
+def results_by_id(answer: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+    return {item.get("id"): item for item in answer["results"]}

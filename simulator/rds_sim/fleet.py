@@ -1,0 +1,210 @@
+"""A fleet on disk and in a server: host state files, the Ansible inventory, and the control API
+(/_sim/...) the CLI and tests use to inspect hosts, read counters and set faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+import typing as t
+
+import yaml
+
+from rds_sim import scenarios
+from rds_sim.agent import AgentRuntime
+from rds_sim.host import Host
+
+FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "wmi_grace", "hang_s",
+               "not_elevated")
+DEFAULT_COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def host_names(count: int, scenario_list: list[str]) -> list[tuple[str, str]]:
+    """Host names that say their scenario: fresh-01, per-user-02, ... (scenarios mixed round robin)."""
+    width = max(2, len(str(count)))
+    pairs = []
+    for index in range(count):
+        scenario = scenario_list[index % len(scenario_list)]
+        label = scenario.replace("_", "-").replace("+", "-")
+        pairs.append((f"{label}-{index + 1:0{width}d}", scenario))
+    return pairs
+
+
+def parse_fault(text: str) -> tuple[str, str, t.Any]:
+    """HOST=KIND[:ARG], e.g. fresh-01=latency_ms:800 or per-user-02=access_denied:SOFTWARE\\Policies."""
+    host, _, spec = text.partition("=")
+    kind, _, arg = spec.partition(":")
+    if not host or kind not in FAULT_KINDS:
+        raise ValueError(f"bad fault '{text}': use HOST=KIND[:ARG] with KIND one of {', '.join(FAULT_KINDS)}")
+    if kind in ("latency_ms", "hang_s"):
+        return host, kind, float(arg or 0)
+    if kind == "access_denied":
+        if not arg:
+            raise ValueError("access_denied needs a key path: HOST=access_denied:SOFTWARE\\Policies")
+        return host, kind, [arg]
+    return host, kind, True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class FleetDir:
+    """Paths of a fleet directory."""
+
+    def __init__(self, directory: str):
+        self.root = os.path.abspath(directory)
+        self.hosts = os.path.join(self.root, "hosts")
+        self.meta = os.path.join(self.root, "fleet.json")
+        self.inventory = os.path.join(self.root, "inventory.yml")
+        self.log = os.path.join(self.root, "server.log")
+
+    def host_file(self, name: str) -> str:
+        return os.path.join(self.hosts, f"{name}.json")
+
+    def read_meta(self) -> dict[str, t.Any]:
+        with open(self.meta, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def write_json(self, path: str, data: t.Any) -> None:
+        temporary = path + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True)
+        os.replace(temporary, path)
+
+
+def create(directory: str, count: int, scenario_list: list[str], latency_ms: float,
+           faults: list[str], port: int = 0) -> dict[str, t.Any]:
+    """Write a new fleet's host states, metadata and inventory."""
+    for scenario in scenario_list:
+        scenarios.validate(scenario)
+    paths = FleetDir(directory)
+    os.makedirs(paths.hosts, exist_ok=True)
+    for stale in os.listdir(paths.hosts):
+        os.remove(os.path.join(paths.hosts, stale))
+    now = time.time()
+    states = {}
+    for name, scenario in host_names(count, scenario_list):
+        state = scenarios.build(name, scenario, now)
+        if latency_ms:
+            state["faults"]["latency_ms"] = latency_ms
+        states[name] = state
+    for text in faults:
+        host, kind, arg = parse_fault(text)
+        if host not in states:
+            raise ValueError(f"fault names unknown host '{host}'")
+        states[host]["faults"][kind] = arg
+    for name, state in states.items():
+        paths.write_json(paths.host_file(name), state)
+    meta = {"port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
+            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now}
+    paths.write_json(paths.meta, meta)
+    write_inventory(paths, meta, states)
+    return meta
+
+
+def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, dict[str, t.Any]]) -> None:
+    hosts: dict[str, t.Any] = {}
+    groups: dict[str, dict[str, t.Any]] = {"rds_session_hosts": {"hosts": {}}, "rdp_clients": {"hosts": {}}}
+    for name, state in states.items():
+        refused = state["faults"].get("refused")
+        hosts[name] = {
+            "ansible_port": meta["refused_port"] if refused else meta["port"],
+            "ansible_winrm_path": f"/wsman/{name}",
+            "rds_sim_scenario": state["scenario"],
+        }
+        if state["faults"].get("hang_s"):
+            hosts[name]["ansible_winrm_read_timeout_sec"] = 4
+            hosts[name]["ansible_winrm_operation_timeout_sec"] = 3
+        group = "rdp_clients" if "client_cache" in state["scenario"] else "rds_session_hosts"
+        groups[group]["hosts"][name] = None
+        groups.setdefault(f"scenario_{state['scenario'].replace('+', '_')}", {"hosts": {}})["hosts"][name] = None
+    inventory = {"all": {
+        "hosts": hosts,
+        "vars": {
+            "ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_winrm_scheme": "http",
+            "ansible_winrm_transport": "basic", "ansible_user": meta["username"],
+            "ansible_password": meta["password"], "ansible_winrm_server_cert_validation": "ignore",
+            "ansible_shell_type": "powershell",
+        },
+        "children": groups,
+    }}
+    with open(paths.inventory, "w", encoding="utf-8") as handle:
+        handle.write("# Written by rds-sim: a simulated fleet on loopback.\n")
+        yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
+
+
+class FleetServer:
+    """The running fleet: hosts in memory, persisted on change and at shutdown."""
+
+    def __init__(self, directory: str, collection_root: str = DEFAULT_COLLECTION_ROOT):
+        self.paths = FleetDir(directory)
+        self.meta = self.paths.read_meta()
+        self.username = self.meta["username"]
+        self.password = self.meta["password"]
+        self.runtime = AgentRuntime(collection_root)
+        self.hosts: dict[str, Host] = {}
+        for name in self.meta["hosts"]:
+            with open(self.paths.host_file(name), encoding="utf-8") as handle:
+                self.hosts[name] = Host(json.load(handle))
+        self.stop_requested = threading.Event()
+
+    def host(self, name: str) -> Host | None:
+        return self.hosts.get(name)
+
+    def host_changed(self, host: Host) -> None:
+        if host.dirty:
+            host.dirty = False
+            self.save(host)
+
+    def save(self, host: Host) -> None:
+        with host.lock:
+            state = host.to_state()
+        state.pop("wmi", None)
+        self.paths.write_json(self.paths.host_file(host.name), state)
+
+    def save_all(self) -> None:
+        for host in self.hosts.values():
+            self.save(host)
+        self.paths.write_json(os.path.join(self.paths.root, "stats.json"), self.stats())
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {name: dict(host.counters) for name, host in self.hosts.items()}
+
+    def control(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        parts = path.split("?")[0].strip("/").split("/")[1:]
+        if parts == ["ping"]:
+            return 200, json.dumps({"hosts": len(self.hosts), "pid": os.getpid()}).encode()
+        if parts == ["stats"]:
+            return 200, json.dumps(self.stats()).encode()
+        if parts == ["stats", "reset"] and method == "POST":
+            for host in self.hosts.values():
+                host.counters = {name: 0 for name in host.counters}
+            return 200, b"{}"
+        if parts == ["shutdown"] and method == "POST":
+            self.stop_requested.set()
+            return 200, b"{}"
+        if len(parts) >= 2 and parts[0] == "hosts":
+            host = self.hosts.get(parts[1])
+            if host is None:
+                return 404, json.dumps({"error": f"unknown host {parts[1]}"}).encode()
+            if len(parts) == 2 and method == "GET":
+                with host.lock:
+                    return 200, json.dumps(host.to_state()).encode()
+            if len(parts) == 2 and method == "PUT":
+                replacement = Host(json.loads(body))
+                replacement.counters = host.counters
+                self.hosts[host.name] = replacement
+                self.save(replacement)
+                return 200, b"{}"
+            if len(parts) == 3 and parts[2] == "faults" and method == "POST":
+                with host.lock:
+                    host.faults = json.loads(body)
+                self.save(host)
+                return 200, b"{}"
+        return 404, json.dumps({"error": f"no control endpoint {method} {path}"}).encode()

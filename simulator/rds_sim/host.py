@@ -1,0 +1,104 @@
+"""One simulated Windows host: its registry, the facts WMI and services report, its faults and
+its operation counters. WMI answers are derived from the registry, as on a real host."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import typing as t
+
+from rds_sim import scenarios
+from rds_sim.registry import Registry, real_path
+
+COUNTERS = ("shells", "commands", "reads", "writes", "bytes_in", "bytes_out")
+LICENSING_NAMES = {2: "Per device", 4: "Per user", 5: "Not configured", 6: "AAD Per User"}
+
+
+class SimulatedFailure(Exception):
+    """An agent operation failure with one of the protocol's error kinds."""
+
+    def __init__(self, kind: str, message: str, hresult: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.hresult = hresult
+
+
+class Host:
+    def __init__(self, state: dict[str, t.Any]):
+        self.name: str = state["name"]
+        self.scenario: str = state.get("scenario", "")
+        self.registry = Registry(state.get("registry"))
+        self.facts: dict[str, t.Any] = state.get("facts", {})
+        self.faults: dict[str, t.Any] = state.get("faults", {})
+        self.counters = {name: 0 for name in COUNTERS}
+        self.lock = threading.Lock()
+        # Set by writes so the fleet persists the state once the command ends.
+        self.dirty = False
+
+    def to_state(self) -> dict[str, t.Any]:
+        return {"name": self.name, "scenario": self.scenario, "registry": self.registry.to_tree(),
+                "facts": self.facts, "faults": self.faults, "wmi": self.wmi_terminal_service()}
+
+    def count(self, counter: str, amount: int = 1) -> None:
+        self.counters[counter] += amount
+
+    # Faults -----------------------------------------------------------------------------------
+    def check_access(self, path: str, view: int) -> None:
+        """The access_denied fault: every key at or below one of the listed paths is unreadable."""
+        target = real_path(path, view).lower()
+        for denied in self.faults.get("access_denied", []):
+            prefix = real_path(denied, 64).lower()
+            if target == prefix or target.startswith(prefix + "\\"):
+                raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
+
+    # WMI, derived from the registry --------------------------------------------------------------
+    def _dword(self, path: str, name: str) -> int | None:
+        value = self.registry.get_value(path, name)
+        return value["data"] if value and value["type"] == "dword" else None
+
+    def effective_mode(self) -> tuple[int, bool]:
+        policy = self._dword(scenarios.POLICY_KEY, "LicensingMode")
+        if policy is not None:
+            return policy, True
+        local = self._dword(scenarios.LICENSING_CORE_KEY, "LicensingMode")
+        return (local if local is not None else 5), False
+
+    def effective_servers(self) -> tuple[list[str], bool]:
+        policy = self.registry.get_value(scenarios.POLICY_KEY, "LicenseServers")
+        if policy and policy["type"] in ("string", "expandstring"):
+            return [item.strip() for item in policy["data"].split(",") if item.strip()], True
+        local = self.registry.get_value(scenarios.LICENSE_SERVERS_KEY, "SpecifiedLicenseServers")
+        return (list(local["data"]) if local and local["type"] == "multistring" else []), False
+
+    def is_rdsh(self) -> bool:
+        return self._dword(scenarios.RDSH_COMPONENT_KEY, "InstallState") == 1
+
+    def grace_days_left(self, now: float | None = None) -> int:
+        if self.faults.get("wmi_grace"):
+            raise SimulatedFailure("wmi_error", "The system cannot find the file specified.", "0x80070002")
+        if not self.is_rdsh():
+            raise SimulatedFailure("wmi_error", "Not supported", "0x8004100C")
+        timebomb = self.registry.get_value(scenarios.GRACE_KEY, scenarios.TIMEBOMB_VALUE)
+        expiry = self.facts.get("grace_expiry")
+        if timebomb is None or expiry is None:
+            raise SimulatedFailure("wmi_error", "The system cannot find the file specified.", "0x80070002")
+        return max(0, math.ceil((expiry - (now or time.time())) / scenarios.DAY))
+
+    def wmi_terminal_service(self) -> dict[str, t.Any]:
+        mode, mode_from_policy = self.effective_mode()
+        servers, servers_from_policy = self.effective_servers()
+        result: dict[str, t.Any] = {
+            "ok": True, "exists": True, "licensing_type": mode,
+            "licensing_name": LICENSING_NAMES.get(mode, "Unknown"),
+            "policy_source_licensing_type": 1 if mode_from_policy else 0,
+            "policy_source_configured_license_servers": 1 if servers_from_policy else 0,
+            "terminal_server_mode": 1 if self.is_rdsh() else 0,
+            "grace_days_left": None, "grace_error": None,
+            "specified_license_servers": servers, "license_servers_error": None,
+        }
+        try:
+            result["grace_days_left"] = self.grace_days_left()
+        except SimulatedFailure as failure:
+            result["grace_error"] = {"message": str(failure), "hresult": failure.hresult}
+        return result
