@@ -152,10 +152,18 @@ def _os(answers: _Answers) -> dict[str, t.Any]:
         "build": build,
         "ubr": ubr,
         "display_version": text("DisplayVersion") or text("ReleaseId"),
-        "version": f"{text('CurrentVersion')}.{build}.{ubr}" if build is not None and ubr is not None
-        else text("CurrentVersion"),
+        "version": _version_string(answers, text("CurrentVersion"), build, ubr),
         "server_version": lic.server_version_name(build, installation_type, product_name),
     }
+
+
+def _version_string(answers: _Answers, current_version: str | None, build: int | None, ubr: int | None) -> str | None:
+    """10.0.20348.2849 style; 2012 R2 has no major/minor DWORDs and reports CurrentVersion 6.3."""
+    major = answers.typed("current_version", lic.CURRENT_VERSION_KEY, "CurrentMajorVersionNumber", ("dword",))
+    minor = answers.typed("current_version", lic.CURRENT_VERSION_KEY, "CurrentMinorVersionNumber", ("dword",))
+    prefix = f"{major}.{minor}" if major is not None and minor is not None else current_version
+    parts = [part for part in (prefix, build, ubr) if part is not None]
+    return ".".join(str(part) for part in parts) or None
 
 
 def _role(answers: _Answers, wmi: dict[str, t.Any] | None) -> dict[str, t.Any]:

@@ -130,7 +130,6 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
             "ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_winrm_scheme": "http",
             "ansible_winrm_transport": "basic", "ansible_user": meta["username"],
             "ansible_password": meta["password"], "ansible_winrm_server_cert_validation": "ignore",
-            "ansible_shell_type": "powershell",
         },
         "children": groups,
     }}

@@ -96,6 +96,9 @@ def _set_os(state: dict[str, t.Any], os_name: str) -> None:
     values["CurrentBuildNumber"] = _sz(preset["CurrentBuild"])
     values["UBR"] = _dword(preset["UBR"])
     values["InstallationType"] = _sz("Server")
+    if os_name != "ws2012r2":
+        values["CurrentMajorVersionNumber"] = _dword(10)
+        values["CurrentMinorVersionNumber"] = _dword(0)
     for optional in ("ReleaseId", "DisplayVersion"):
         if preset[optional]:
             values[optional] = _sz(preset[optional])
@@ -161,7 +164,8 @@ def _make_client(state: dict[str, t.Any]) -> None:
         registry.pop(key, None)
     registry[CURRENT_VERSION_KEY] = {
         "ProductName": _sz("Windows 10 Enterprise"), "EditionID": _sz("Enterprise"),
-        "InstallationType": _sz("Client"), "CurrentVersion": _sz("6.3"), "CurrentBuild": _sz("22631"),
+        "InstallationType": _sz("Client"), "CurrentVersion": _sz("6.3"),
+        "CurrentMajorVersionNumber": _dword(10), "CurrentMinorVersionNumber": _dword(0), "CurrentBuild": _sz("22631"),
         "CurrentBuildNumber": _sz("22631"), "UBR": _dword(4460), "DisplayVersion": _sz("23H2"),
     }
     registry[f"{MSLICENSING_KEY}\\HardwareID"] = {"ClientHWID": _binary(_blob(name + "hwid", 20))}

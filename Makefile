@@ -1,0 +1,44 @@
+# The two commands the README gives: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTION_LINK := .build/collections/ansible_collections/remote_desktop/licensing
+export NO_PROXY := 127.0.0.1,localhost
+export no_proxy := 127.0.0.1,localhost
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup demo test unit contract integration static clean
+
+$(STAMP): requirements-dev.txt simulator/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e simulator
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+setup: $(STAMP) $(COLLECTION_LINK)
+
+demo: setup
+	$(BIN)/python demo/run_demo.py
+
+test: setup
+	$(BIN)/python -m pytest tests
+
+unit: setup
+	$(BIN)/python -m pytest tests/unit
+
+contract: setup
+	$(BIN)/python -m pytest tests/contract
+
+integration: setup
+	$(BIN)/python -m pytest tests/integration
+
+static: setup
+	$(BIN)/python -m pytest tests/static
+
+clean:
+	rm -rf .build .pytest_cache

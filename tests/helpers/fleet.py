@@ -1,0 +1,87 @@
+"""Start, inspect and stop an rds-sim fleet from tests, and run ansible-playbook against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import typing as t
+import urllib.request
+
+from tests.helpers.paths import ROOT, tool
+
+
+class SimFleet:
+    def __init__(self, directory: str):
+        self.dir = str(directory)
+        self.inventory = os.path.join(self.dir, "inventory.yml")
+
+    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0) -> "SimFleet":
+        command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms)]
+        for scenario in scenarios:
+            command += ["--scenario", scenario]
+        for fault in faults:
+            command += ["--fault", fault]
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+        return self
+
+    def down(self) -> None:
+        subprocess.run([tool("rds-sim"), "down", "--dir", self.dir], capture_output=True, timeout=60)
+
+    def _control(self, method: str, path: str, body: t.Any = None) -> t.Any:
+        with open(os.path.join(self.dir, "fleet.json"), encoding="utf-8") as handle:
+            port = json.load(handle)["port"]
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/_sim/{path}", data=data, method=method)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def hosts(self) -> list[str]:
+        with open(os.path.join(self.dir, "fleet.json"), encoding="utf-8") as handle:
+            return json.load(handle)["hosts"]
+
+    def show(self, host: str) -> dict[str, t.Any]:
+        """What `rds-sim show` prints, through the CLI itself."""
+        output = subprocess.run([tool("rds-sim"), "show", "--dir", self.dir, host],
+                                check=True, capture_output=True, text=True, timeout=60).stdout
+        return json.loads(output)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        output = subprocess.run([tool("rds-sim"), "stats", "--dir", self.dir],
+                                check=True, capture_output=True, text=True, timeout=60).stdout
+        return json.loads(output)
+
+    def reset_stats(self) -> None:
+        self._control("POST", "stats/reset", {})
+
+    def put_host(self, host: str, state: dict[str, t.Any]) -> None:
+        self._control("PUT", f"hosts/{host}", state)
+
+    def set_faults(self, host: str, faults: dict[str, t.Any]) -> None:
+        self._control("POST", f"hosts/{host}/faults", faults)
+
+
+class PlaybookRun(t.NamedTuple):
+    rc: int
+    output: str
+    results: dict[str, dict[str, t.Any]]
+
+
+def run_playbook(playbook: str, inventory: str, results_dir: str, extra_vars: dict[str, t.Any] | None = None,
+                 args: t.Iterable[str] = (), env: dict[str, str] | None = None) -> PlaybookRun:
+    """Run a playbook whose tasks save per-host results as JSON under results_dir/<host>.json."""
+    os.makedirs(results_dir, exist_ok=True)
+    variables = {"results_dir": results_dir, **(extra_vars or {})}
+    full_env = {**os.environ, "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+    completed = subprocess.run(
+        [tool("ansible-playbook"), "-i", inventory, playbook, "-e", json.dumps(variables), *args],
+        cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=900,
+    )
+    results = {}
+    for name in os.listdir(results_dir):
+        if name.endswith(".json"):
+            with open(os.path.join(results_dir, name), encoding="utf-8") as handle:
+                results[name[:-5]] = json.load(handle)
+    return PlaybookRun(completed.returncode, completed.stdout + completed.stderr, results)
