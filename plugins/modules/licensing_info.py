@@ -45,8 +45,11 @@ attributes:
     description: The module only reads; it behaves the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
   platform:
+    support: full
     platforms: windows
+    description: Windows hosts reached over a connection with a PowerShell shell.
 notes:
   - Requires a connection with a PowerShell shell (C(winrm), C(psrp), or C(ssh) with
     C(ansible_shell_type=powershell)) and a user that is an elevated local administrator.
@@ -59,7 +62,7 @@ seealso:
     description: Microsoft's guide to the registry values and Group Policy settings this module reads.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
 author:
-  - remote_desktop.licensing contributors
+  - remote_desktop.licensing maintainers (@remote-desktop)
 """
 
 EXAMPLES = r"""

@@ -93,4 +93,3 @@ def grace_state(days_left: int | None, error: str | None, rdsh: bool, expiring_d
     if days_left <= expiring_days:
         return "expiring"
     return "active"
-

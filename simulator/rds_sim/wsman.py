@@ -233,6 +233,11 @@ class ShellTable:
             stdout = fleet.runtime.run(host, bytes(command.stdin))
         except ScriptRefused as refused:
             return b"", str(refused).encode(), 1
+        if host.faults.get("noisy_output"):
+            # A profile or logon script that prints before the agent does.
+            stdout = b"Welcome to the server. Unauthorised access is prohibited.\r\n" + stdout
+        if host.faults.get("truncated_output"):
+            stdout = stdout[: len(stdout) // 2]
         fleet.host_changed(host)
         return stdout, b"", 0
 
