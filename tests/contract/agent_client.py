@@ -1,0 +1,37 @@
+"""Run the collection's agent over plain pywinrm: against rds-sim in CI, or a real Windows host.
+
+This is the same wire exchange the action plugins make (bootstrap command line, one JSON line
+on stdin), without Ansible in between, so a vector tests the agent and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import winrm
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
+
+
+class AgentClient:
+    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic"):
+        self.protocol = winrm.Protocol(endpoint=endpoint, transport=transport, username=username, password=password,
+                                       server_cert_validation="ignore")
+
+    def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
+        words = payload.bootstrap_command().split(" ")
+        shell_id = self.protocol.open_shell(codepage=65001)
+        try:
+            command_id = self.protocol.run_command(shell_id, words[0], words[1:], console_mode_stdin=False)
+            envelope = json.loads(payload.stdin_line({}))
+            envelope["request"] = request
+            line = (json.dumps(envelope, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+            self.protocol.send_command_input(shell_id, command_id, line, end=True)
+            stdout, stderr, code = self.protocol.get_command_output(shell_id, command_id)
+            self.protocol.cleanup_command(shell_id, command_id)
+        finally:
+            self.protocol.close_shell(shell_id)
+        if not stdout.strip():
+            raise AssertionError(f"no answer (rc {code}): {stderr.decode('utf-8', 'replace')}")
+        return json.loads(stdout.decode("utf-8"))

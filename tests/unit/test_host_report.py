@@ -1,0 +1,78 @@
+"""The licensing report, built from answers the simulator's agent model gives for each preset."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rds_sim import scenarios
+from rds_sim.agent import serve_request
+from rds_sim.host import Host
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _host_report as report
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _transport as transport
+
+
+def build(scenario, subsets=None, faults=None):
+    state = scenarios.build("unit-01", scenario, time.time())
+    state["faults"].update(faults or {})
+    chosen = report.resolve_subsets(subsets or ["all"])
+    answer = serve_request(Host(state), payload.build_request(report.plan_operations(chosen)))
+    return report.build_report(chosen, transport.results_by_id(answer), transport.agent_failure, 30)
+
+
+def test_all_expands_and_exclusions_apply():
+    assert report.resolve_subsets(["all"]) == list(report.SUBSETS)
+    assert report.resolve_subsets(["all", "!client_cache", "!os"]) == [
+        name for name in report.SUBSETS if name not in ("client_cache", "os")]
+    assert report.resolve_subsets(["!grace"]) == [name for name in report.SUBSETS if name != "grace"]
+    assert report.resolve_subsets(["grace", "mode"]) == ["mode", "grace"]
+
+
+def test_unknown_subset_names_the_entry_and_the_choices():
+    with pytest.raises(report.SubsetError, match="Unknown gather_subset entry 'licence'.*license_servers"):
+        report.resolve_subsets(["licence"])
+
+
+def test_shared_operations_are_planned_once():
+    ops = report.plan_operations(["mode", "license_servers", "grace"])
+    ids = [op["id"] for op in ops]
+    assert len(ids) == len(set(ids))
+    assert ids.count("wmi") == 1 and "policy" in ids
+
+
+def test_policy_wins_and_is_reported_with_its_source():
+    result = build("gpo_conflict")
+    assert (result["mode"]["effective"], result["mode"]["source"]) == (2, "policy")
+    assert result["license_servers"]["policy"] == ["ls01.example.test", "ls02.example.test"]
+    assert len([note for note in result["warnings"] if "Group Policy" in note]) == 2
+
+
+def test_mode_of_wrong_type_counts_as_unset():
+    state = scenarios.build("unit-01", "per_user", time.time())
+    state["registry"][scenarios.LICENSING_CORE_KEY]["LicensingMode"] = {"type": "string", "data": "4"}
+    chosen = ["mode"]
+    answer = serve_request(Host(state), payload.build_request(report.plan_operations(chosen)))
+    result = report.build_report(chosen, transport.results_by_id(answer), transport.agent_failure, 30)
+    assert result["mode"]["local"] is None and result["mode"]["source"] == "unset"
+
+
+def test_access_denied_becomes_a_failure_naming_the_key():
+    with pytest.raises(transport.AgentError, match=r"Access denied on HKLM:\\SOFTWARE\\Microsoft\\MSLicensing"):
+        build("client_cache", faults={"access_denied": ["SOFTWARE\\Microsoft\\MSLicensing"]})
+
+
+def test_zero_days_left_on_a_licensed_host_is_not_alarming():
+    state = scenarios.build("unit-01", "per_user", time.time())
+    state["facts"]["grace_expiry"] = time.time() - 86400
+    chosen = report.resolve_subsets(["all"])
+    answer = serve_request(Host(state), payload.build_request(report.plan_operations(chosen)))
+    result = report.build_report(chosen, transport.results_by_id(answer), transport.agent_failure, 30)
+    assert result["grace_period"]["state"] == "expired"
+    assert result["warnings"] == []
+
+
+def test_expiring_threshold_is_respected():
+    assert build("grace_expiring")["grace_period"]["state"] == "expiring"
+    assert build("fresh")["grace_period"]["state"] == "active"
