@@ -35,7 +35,7 @@ def _install_get_pip_standin() -> None:
 def test_ansible_test_sanity_passes(tmp_path):
     target = tmp_path / "ansible_collections" / "remote_desktop" / "licensing"
     for name in tracked_files():
-        if name.startswith(("simulator/", "tests/", ".ci/")) or name in ("Makefile", "requirements-dev.txt", "ansible.cfg"):
+        if name.startswith(("simulator/", "tests/", ".ci/", "demo/")) or name in ("Makefile", "requirements-dev.txt", "ansible.cfg"):
             continue
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
