@@ -1,0 +1,34 @@
+"""The built collection installs and ansible-doc shows its modules; test and simulator files stay out."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import tarfile
+
+from tests.helpers.paths import ROOT, tool
+
+
+def test_build_install_and_document(tmp_path):
+    subprocess.run([tool("ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    (artifact,) = glob.glob(str(tmp_path / "remote_desktop-licensing-*.tar.gz"))
+    with tarfile.open(artifact) as archive:
+        names = archive.getnames()
+    assert "plugins/plugin_utils/_agent.ps1" in names and "plugins/action/licensing_info.py" in names
+    assert not [name for name in names if name.startswith(("simulator", "tests/unit", "tests/integration", ".venv"))]
+    install = tmp_path / "installed"
+    # Away from this checkout's ansible.cfg, which points at the in-place collection.
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(install)}
+    env.pop("ANSIBLE_CONFIG", None)
+    subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", artifact, "-p", str(install)],
+                   check=True, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    doc = subprocess.run([tool("ansible-doc"), "--json", "remote_desktop.licensing.licensing_info"], cwd=tmp_path,
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert doc.returncode == 0, doc.stderr
+    documents = json.loads(doc.stdout)
+    assert "remote_desktop.licensing.licensing_info" in documents, doc.stdout[:500] + doc.stderr[:500]
+    documented = documents["remote_desktop.licensing.licensing_info"]["doc"]
+    assert set(documented["options"]) == {"gather_subset", "grace_expiring_days"}
