@@ -66,10 +66,8 @@ def test_matcher_reports_differences():
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     fleet = SimFleet(tmp_path_factory.mktemp("contract")).up(1, ["fresh"])
-    meta = load(os.path.join(fleet.dir, "fleet.json"))
     host = fleet.hosts()[0]
-    client = AgentClient(f"http://127.0.0.1:{meta['port']}/wsman/{host}", meta["username"], meta["password"])
-    yield fleet, client, host
+    yield fleet, fleet.agent_client(host), host
     fleet.down()
 
 

@@ -28,9 +28,20 @@ class SimFleet:
     def down(self) -> None:
         subprocess.run([tool("rds-sim"), "down", "--dir", self.dir], capture_output=True, timeout=60)
 
-    def _control(self, method: str, path: str, body: t.Any = None) -> t.Any:
+    def meta(self) -> dict[str, t.Any]:
+        """The fleet's fleet.json: port, credentials, host names."""
         with open(os.path.join(self.dir, "fleet.json"), encoding="utf-8") as handle:
-            port = json.load(handle)["port"]
+            return json.load(handle)
+
+    def agent_client(self, host: str) -> t.Any:
+        """A plain pywinrm client of one simulated host."""
+        from tests.contract.agent_client import AgentClient
+
+        meta = self.meta()
+        return AgentClient(f"http://127.0.0.1:{meta['port']}/wsman/{host}", meta["username"], meta["password"])
+
+    def _control(self, method: str, path: str, body: t.Any = None) -> t.Any:
+        port = self.meta()["port"]
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"http://127.0.0.1:{port}/_sim/{path}", data=data, method=method)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -38,8 +49,7 @@ class SimFleet:
             return json.loads(response.read() or b"null")
 
     def hosts(self) -> list[str]:
-        with open(os.path.join(self.dir, "fleet.json"), encoding="utf-8") as handle:
-            return json.load(handle)["hosts"]
+        return self.meta()["hosts"]
 
     def show(self, host: str) -> dict[str, t.Any]:
         """What `rds-sim show` prints, through the CLI itself."""

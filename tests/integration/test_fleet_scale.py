@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.contract.agent_client import AgentClient
 from tests.helpers.fleet import SimFleet
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
@@ -17,14 +14,11 @@ def test_thousand_host_fleet(tmp_path):
     try:
         hosts = fleet.hosts()
         assert len(hosts) == 1000
-        with open(os.path.join(fleet.dir, "fleet.json"), encoding="utf-8") as handle:
-            meta = json.load(handle)
         sample = hosts[::20]  # 50 hosts spread over the fleet, 25 at a time
         request = payload.build_request([{"id": "wmi", "op": "wmi_terminal_service"}])
 
         def licensing_type(host: str) -> int:
-            client = AgentClient(f"http://127.0.0.1:{meta['port']}/wsman/{host}", meta["username"], meta["password"])
-            return client.run(request)["results"][0]["licensing_type"]
+            return fleet.agent_client(host).run(request)["results"][0]["licensing_type"]
 
         with ThreadPoolExecutor(max_workers=25) as pool:
             answers = dict(zip(sample, pool.map(licensing_type, sample)))
