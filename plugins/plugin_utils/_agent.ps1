@@ -27,7 +27,9 @@ function Get-ErrorKind {
     while ($null -ne $current) {
         if ($current -is [System.Security.SecurityException] -or $current -is [System.UnauthorizedAccessException]) { return 'access_denied' }
         if ($current.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') { return 'wmi_error' }
-        if ($current -is [System.ArgumentException]) { return 'invalid_argument' }
+        if ($current -is [System.ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 5) { return 'access_denied' }
+        if ($current -is [System.ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 1060) { return 'not_found' }
+        if ($current -is [System.ArgumentException] -or $current -is [System.FormatException] -or $current -is [System.OverflowException]) { return 'invalid_argument' }
         $current = $current.InnerException
     }
     return 'internal'
@@ -161,9 +163,175 @@ function Invoke-ServiceStatus {
     return [ordered]@{ ok = $true; services = $services }
 }
 
-function Invoke-Operation {
+# Write operations ------------------------------------------------------------------------------
+# Every write records how to undo itself in $Journal before it changes anything, so a request
+# with rollback_on_error can put the registry back as it was when a later write fails.
+
+$ValueKinds = @{
+    string = [Microsoft.Win32.RegistryValueKind]::String
+    expandstring = [Microsoft.Win32.RegistryValueKind]::ExpandString
+    multistring = [Microsoft.Win32.RegistryValueKind]::MultiString
+    dword = [Microsoft.Win32.RegistryValueKind]::DWord
+    qword = [Microsoft.Win32.RegistryValueKind]::QWord
+    binary = [Microsoft.Win32.RegistryValueKind]::Binary
+    none = [Microsoft.Win32.RegistryValueKind]::None
+}
+
+# Wire data to what RegistryKey.SetValue stores. DWORD/QWORD arrive as decimal strings (JSON
+# numbers would lose QWORD precision) and are stored bit for bit through the signed .NET types.
+function ConvertFrom-WireData {
+    param([string]$Type, $Data)
+    $culture = [Globalization.CultureInfo]::InvariantCulture
+    if ($Type -eq 'dword') { return [BitConverter]::ToInt32([BitConverter]::GetBytes([UInt32]::Parse([string]$Data, $culture)), 0) }
+    if ($Type -eq 'qword') { return [BitConverter]::ToInt64([BitConverter]::GetBytes([UInt64]::Parse([string]$Data, $culture)), 0) }
+    if ($Type -eq 'string' -or $Type -eq 'expandstring') { return [string]$Data }
+    # The unary comma keeps PowerShell from unrolling the array on return.
+    if ($Type -eq 'multistring') {
+        $items = New-Object -TypeName System.Collections.Generic.List[string]
+        foreach ($item in @($Data)) { if ($null -ne $item) { $items.Add([string]$item) } }
+        return ,$items.ToArray()
+    }
+    return ,[Convert]::FromBase64String([string]$Data)
+}
+
+# The shallowest key of $Path that does not exist yet; deleting it undoes CreateSubKey.
+function Find-MissingKey {
+    param($Base, [string]$Path)
+    $sofar = ''
+    foreach ($part in $Path.Split([char]92)) {
+        if ($part -eq '') { continue }
+        if ($sofar -eq '') { $sofar = $part } else { $sofar = $sofar + [char]92 + $part }
+        $probe = $Base.OpenSubKey($sofar, $false)
+        if ($null -eq $probe) { return $sofar }
+        $probe.Dispose()
+    }
+    return $null
+}
+
+function New-UndoRecord {
+    param($Op, $Key, [string]$Name, $CreatedKey)
+    $undo = [ordered]@{ view = (Get-Field $Op 'view' 64); path = [string](Get-Field $Op 'path' ''); name = $Name; created_key = $CreatedKey; had_value = $false; kind = $null; raw = $null }
+    if ($null -ne $Key -and (@($Key.GetValueNames()) -contains $Name)) {
+        $undo.had_value = $true
+        $undo.kind = $Key.GetValueKind($Name)
+        $undo.raw = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+    }
+    return $undo
+}
+
+function Invoke-SetValue {
+    param($Op, $Journal)
+    $path = [string](Get-Field $Op 'path' '')
+    $name = [string](Get-Field $Op 'name' '')
+    $type = [string](Get-Field $Op 'type' '')
+    if (-not $ValueKinds.ContainsKey($type)) { return New-OpError 'invalid_argument' ('unknown value type: ' + $type) $path }
+    $data = ConvertFrom-WireData $type (Get-Field $Op 'data')
+    $base = Open-LocalMachine (Get-Field $Op 'view' 64)
+    try {
+        $missing = Find-MissingKey $base $path
+        $key = $base.CreateSubKey($path)
+        try {
+            $undo = New-UndoRecord $Op $key $name $missing
+            $null = $Journal.Add($undo)
+            $key.SetValue($name, $data, $ValueKinds[$type])
+            return [ordered]@{ ok = $true; created_key = ($null -ne $missing); replaced = $undo.had_value; value = (ConvertTo-WireValue $key $name) }
+        }
+        finally { $key.Dispose() }
+    }
+    finally { $base.Dispose() }
+}
+
+function Invoke-DeleteValue {
+    param($Op, $Journal)
+    $path = [string](Get-Field $Op 'path' '')
+    $name = [string](Get-Field $Op 'name' '')
+    $base = Open-LocalMachine (Get-Field $Op 'view' 64)
+    try {
+        $key = $base.OpenSubKey($path, $true)
+        if ($null -eq $key) { return [ordered]@{ ok = $true; existed = $false } }
+        try {
+            $undo = New-UndoRecord $Op $key $name $null
+            if (-not $undo.had_value) { return [ordered]@{ ok = $true; existed = $false } }
+            $null = $Journal.Add($undo)
+            $key.DeleteValue($name, $false)
+            return [ordered]@{ ok = $true; existed = $true }
+        }
+        finally { $key.Dispose() }
+    }
+    finally { $base.Dispose() }
+}
+
+function Undo-Write {
+    param($Undo)
+    $base = Open-LocalMachine $Undo.view
+    try {
+        if ($null -ne $Undo.created_key) {
+            $base.DeleteSubKeyTree($Undo.created_key, $false)
+            return
+        }
+        $key = $base.OpenSubKey($Undo.path, $true)
+        if ($null -eq $key) { return }
+        try {
+            if ($Undo.had_value) { $key.SetValue($Undo.name, $Undo.raw, $Undo.kind) }
+            else { $key.DeleteValue($Undo.name, $false) }
+        }
+        finally { $key.Dispose() }
+    }
+    finally { $base.Dispose() }
+}
+
+# Undoes the journal newest first; returns what could not be undone.
+function Invoke-Rollback {
+    param($Journal)
+    $problems = New-Object -TypeName System.Collections.ArrayList
+    for ($index = $Journal.Count - 1; $index -ge 0; $index--) {
+        $undo = $Journal[$index]
+        try { Undo-Write $undo }
+        catch { $null = $problems.Add([ordered]@{ path = $undo.path; name = $undo.name; view = $undo.view; message = [string]$_.Exception.Message }) }
+    }
+    return [ordered]@{ performed = $true; undone = ($Journal.Count - $problems.Count); errors = $problems.ToArray() }
+}
+
+# Restarts services (ServiceController.Stop stops running dependents too) and starts again the
+# dependents that were running, such as UmRdpService after TermService.
+function Invoke-RestartService {
     param($Op)
+    $timeout = New-Object -TypeName TimeSpan -ArgumentList 0, 0, ([int](Get-Field $Op 'timeout_seconds' 120))
+    $report = [ordered]@{}
+    foreach ($name in @(Get-Field $Op 'names' @())) {
+        $controller = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList ([string]$name)
+        try {
+            $dependents = [string[]]@($controller.DependentServices | Where-Object { $_.Status -eq 'Running' } | ForEach-Object { $_.ServiceName })
+            if ($controller.Status -ne 'Stopped') {
+                $controller.Stop()
+                $controller.WaitForStatus('Stopped', $timeout)
+            }
+            $controller.Start()
+            $controller.WaitForStatus('Running', $timeout)
+            foreach ($dependentName in $dependents) {
+                $dependent = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList $dependentName
+                try {
+                    if ($dependent.Status -ne 'Running') {
+                        $dependent.Start()
+                        $dependent.WaitForStatus('Running', $timeout)
+                    }
+                }
+                finally { $dependent.Dispose() }
+            }
+            $controller.Refresh()
+            $report[[string]$name] = [ordered]@{ status = [string]$controller.Status; restarted_dependents = $dependents }
+        }
+        finally { $controller.Dispose() }
+    }
+    return [ordered]@{ ok = $true; services = $report }
+}
+
+function Invoke-Operation {
+    param($Op, $Journal)
     $name = [string](Get-Field $Op 'op' '')
+    if ($name -eq 'set_value') { return Invoke-SetValue $Op $Journal }
+    if ($name -eq 'delete_value') { return Invoke-DeleteValue $Op $Journal }
+    if ($name -eq 'restart_service') { return Invoke-RestartService $Op }
     if ($name -eq 'read_key') { return Invoke-ReadKey $Op }
     if ($name -eq 'wmi_terminal_service') { return Invoke-WmiTerminalService $Op }
     if ($name -eq 'computer_system') { return Invoke-ComputerSystem $Op }
@@ -190,8 +358,10 @@ if ($requested -ne $AgentProtocolVersion) {
 }
 
 # Operations run in order. With stop_on_error, the first failure skips the rest, so a batch of
-# writes never continues past a failed step.
-$stopOnError = [bool](Get-Field $Request 'stop_on_error' $false)
+# writes never continues past a failed step; rollback_on_error also undoes the writes before it.
+$rollbackOnError = [bool](Get-Field $Request 'rollback_on_error' $false)
+$stopOnError = $rollbackOnError -or [bool](Get-Field $Request 'stop_on_error' $false)
+$journal = New-Object -TypeName System.Collections.ArrayList
 $results = New-Object -TypeName System.Collections.ArrayList
 $failed = $false
 foreach ($op in @(Get-Field $Request 'ops' @())) {
@@ -200,11 +370,16 @@ foreach ($op in @(Get-Field $Request 'ops' @())) {
         $result = [ordered]@{ ok = $false; skipped = $true }
     }
     else {
-        try { $result = Invoke-Operation $op }
+        try { $result = Invoke-Operation $op $journal }
         catch { $result = New-OpError (Get-ErrorKind $_.Exception) ([string]$_.Exception.Message) (Get-Field $op 'path') }
         if (-not $result.ok) { $failed = $true }
     }
     $result['id'] = $id
     $null = $results.Add($result)
 }
-$Serializer.Serialize([ordered]@{ ok = $true; version = $AgentProtocolVersion; host = (Get-HostFacts); results = $results.ToArray() })
+$answer = [ordered]@{ ok = $true; version = $AgentProtocolVersion; host = (Get-HostFacts); results = $results.ToArray() }
+if ($rollbackOnError) {
+    $answer['rollback'] = [ordered]@{ performed = $false; undone = 0; errors = @() }
+    if ($failed) { $answer['rollback'] = Invoke-Rollback $journal }
+}
+$Serializer.Serialize($answer)

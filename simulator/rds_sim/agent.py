@@ -11,6 +11,7 @@ import json
 import os
 import typing as t
 
+from rds_sim import writes
 from rds_sim.host import Host, SimulatedFailure
 
 PROTOCOL_VERSION = 1
@@ -67,30 +68,44 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
         return {"ok": False, "version": PROTOCOL_VERSION, "error": {
             "kind": "unsupported", "path": None,
             "message": f"agent protocol {PROTOCOL_VERSION} cannot serve a request for protocol {request.get('version')}"}}
-    stop_on_error = bool(request.get("stop_on_error"))
+    rollback_on_error = bool(request.get("rollback_on_error"))
+    stop_on_error = rollback_on_error or bool(request.get("stop_on_error"))
     results = []
     failed = False
+    journal = writes.Journal()
     with host.lock:
         for op in request.get("ops") or []:
             if failed and stop_on_error:
                 result: dict[str, t.Any] = {"ok": False, "skipped": True}
             else:
                 try:
-                    result = _operation(host, op)
+                    result = _operation(host, op, journal)
                 except SimulatedFailure as failure:
                     result = {"ok": False, "error": {"kind": failure.kind, "message": str(failure), "path": op.get("path")}}
                 failed = failed or not result["ok"]
             result["id"] = op.get("id")
             results.append(result)
+        rollback = None
+        if rollback_on_error:
+            rollback = journal.rollback(host) if failed else {"performed": False, "undone": 0, "errors": []}
     facts = host.facts
-    return {"ok": True, "version": PROTOCOL_VERSION,
-            "host": {"ps_version": facts.get("ps_version", ""), "user": f"{facts.get('computer_name', 'HOST')}\\ansible",
-                     "elevated": not host.faults.get("not_elevated", False)},
-            "results": results}
+    answer = {"ok": True, "version": PROTOCOL_VERSION,
+              "host": {"ps_version": facts.get("ps_version", ""), "user": f"{facts.get('computer_name', 'HOST')}\\ansible",
+                       "elevated": not host.faults.get("not_elevated", False)},
+              "results": results}
+    if rollback is not None:
+        answer["rollback"] = rollback
+    return answer
 
 
-def _operation(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+def _operation(host: Host, op: dict[str, t.Any], journal: writes.Journal) -> dict[str, t.Any]:
     name = op.get("op")
+    if name == "set_value":
+        return writes.set_value(host, op, journal)
+    if name == "delete_value":
+        return writes.delete_value(host, op, journal)
+    if name == "restart_service":
+        return writes.restart_service(host, op)
     if name in READ_OPS:
         host.count("reads")
     if name == "read_key":

@@ -17,7 +17,7 @@ from rds_sim import scenarios
 from rds_sim.agent import AgentRuntime
 from rds_sim.host import Host
 
-FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "wmi_grace", "hang_s",
+FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "write_denied", "wmi_grace", "hang_s",
                "not_elevated", "noisy_output", "truncated_output")
 DEFAULT_COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -41,9 +41,9 @@ def parse_fault(text: str) -> tuple[str, str, t.Any]:
         raise ValueError(f"bad fault '{text}': use HOST=KIND[:ARG] with KIND one of {', '.join(FAULT_KINDS)}")
     if kind in ("latency_ms", "hang_s"):
         return host, kind, float(arg or 0)
-    if kind == "access_denied":
+    if kind in ("access_denied", "write_denied"):
         if not arg:
-            raise ValueError("access_denied needs a key path: HOST=access_denied:SOFTWARE\\Policies")
+            raise ValueError(f"{kind} needs a key path: HOST={kind}:SOFTWARE\\Policies")
         return host, kind, [arg]
     return host, kind, True
 

@@ -11,7 +11,9 @@ import typing as t
 from rds_sim import scenarios
 from rds_sim.registry import Registry, real_path
 
-COUNTERS = ("shells", "commands", "reads", "writes", "bytes_in", "bytes_out")
+COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "bytes_in", "bytes_out")
+# Services that Windows stops with TermService because they depend on it.
+DEPENDENTS = {"termservice": ["UmRdpService"]}
 LICENSING_NAMES = {2: "Per device", 4: "Per user", 5: "Not configured", 6: "AAD Per User"}
 
 
@@ -51,6 +53,31 @@ class Host:
             prefix = real_path(denied, 64).lower()
             if target == prefix or target.startswith(prefix + "\\"):
                 raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
+
+    def check_write_access(self, path: str, view: int) -> None:
+        """Read access first, then the write_denied fault: readable keys that refuse writes."""
+        self.check_access(path, view)
+        target = real_path(path, view).lower()
+        for denied in self.faults.get("write_denied", []):
+            prefix = real_path(denied, 64).lower()
+            if target == prefix or target.startswith(prefix + "\\"):
+                raise SimulatedFailure(
+                    "access_denied", f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
+
+    # Services -----------------------------------------------------------------------------------
+    def restart_service(self, name: str) -> dict[str, t.Any]:
+        services = self.facts.setdefault("services", {})
+        actual = next((svc for svc in services if svc.lower() == name.lower()), None)
+        if actual is None:
+            raise SimulatedFailure("not_found", f"Cannot open {name} service on computer '.'.")
+        dependents = [svc for svc in DEPENDENTS.get(actual.lower(), []) if services.get(svc) == "Running"]
+        restarts = self.facts.setdefault("service_restarts", {})
+        for svc in [actual, *dependents]:
+            services[svc] = "Running"
+            restarts[svc] = restarts.get(svc, 0) + 1
+        self.count("restarts")
+        self.dirty = True
+        return {"status": "Running", "restarted_dependents": dependents}
 
     # WMI, derived from the registry --------------------------------------------------------------
     def _dword(self, path: str, name: str) -> int | None:

@@ -4,7 +4,9 @@ marked for it pass against a real Windows host when one is configured:
     RDS_CONTRACT_ENDPOINT=https://win01:5986/wsman RDS_CONTRACT_USER=... RDS_CONTRACT_PASSWORD=...
     [RDS_CONTRACT_TRANSPORT=ntlm] make contract
 
-On a real host only read-only vectors run; vectors that need a prepared registry are skipped.
+On a real host the read-only vectors run, and so do the "scratch" vectors, which write only under
+SCRATCH_KEY: the runner prepares their values there first and deletes them afterwards (keys stay).
+Vectors that need a simulated fault or touch live licensing keys are skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from tests.contract.agent_client import AgentClient
 from tests.helpers.fleet import SimFleet
 
 VECTOR_DIR = os.path.join(os.path.dirname(__file__), "vectors")
+SCRATCH_KEY = "SOFTWARE\\RemoteDesktopLicensingContract"
+WRITE_OPS = ("set_value", "delete_value", "restart_service")
 VECTORS = sorted(glob.glob(os.path.join(VECTOR_DIR, "*.json")))
 
 
@@ -80,6 +84,31 @@ def initial_state(name: str, vector: dict[str, t.Any]) -> dict[str, t.Any]:
     return state
 
 
+def final_state_problems(client: AgentClient, final: list[dict[str, t.Any]]) -> list[str]:
+    """Read each expected key back through the agent; a value of null must be absent."""
+    ops = [{"id": str(index), "op": "read_key", "path": item["path"], "view": item["view"]} for index, item in enumerate(final)]
+    answer = client.run({"version": 1, "ops": ops})
+    problems = []
+    for item, result in zip(final, answer["results"]):
+        where = f"{item['path']} ({item['view']}-bit)"
+        if item.get("exists") is False:
+            if result.get("exists"):
+                problems.append(f"{where}: key should not exist")
+            continue
+        values = {entry["name"].lower(): entry for entry in result.get("values") or []}
+        for name, want in item.get("values", {}).items():
+            got = values.get(name.lower())
+            if want is None and got is not None:
+                problems.append(f"{where} {name!r}: should be absent, is {got!r}")
+            elif want is not None and (got is None or (got["type"], got["data"]) != (want["type"], want["data"])):
+                problems.append(f"{where} {name!r}: expected {want!r}, got {got!r}")
+    return problems
+
+
+def writes_in(vector: dict[str, t.Any]) -> bool:
+    return any(op.get("op") in WRITE_OPS for op in vector["request"].get("ops", []))
+
+
 @pytest.mark.parametrize("path", VECTORS, ids=[os.path.basename(path)[:-5] for path in VECTORS])
 def test_vector_against_the_simulator(sim, path):
     fleet, client, host = sim
@@ -91,7 +120,10 @@ def test_vector_against_the_simulator(sim, path):
     assert matches(vector["expect"], answer) == [], json.dumps(answer, indent=1)
     if vector["final_registry"] == "unchanged":
         assert fleet.show(host)["registry"] == before
-        assert fleet.stats()[host]["writes"] == 0
+        if not writes_in(vector):
+            assert fleet.stats()[host]["writes"] == 0
+    else:
+        assert final_state_problems(client, vector["final_registry"]) == []
 
 
 def test_every_vector_is_well_formed():
@@ -99,7 +131,13 @@ def test_every_vector_is_well_formed():
     for path in VECTORS:
         vector = load(path)
         assert set(vector) >= {"description", "real_host", "host", "request", "expect", "final_registry"}, path
-        assert vector["real_host"] in ("read_only", "needs_setup", "no"), path
+        assert vector["real_host"] in ("read_only", "scratch", "no"), path
+        if vector["real_host"] == "read_only":
+            assert not writes_in(vector), path
+        if vector["real_host"] == "scratch":
+            touched = [op["path"] for op in vector["request"]["ops"]] + list(vector["host"].get("registry") or {})
+            assert all(key.lower().startswith(SCRATCH_KEY.lower()) for key in touched), path
+            assert not vector["host"].get("faults"), path
 
 
 REAL = os.environ.get("RDS_CONTRACT_ENDPOINT")
@@ -109,9 +147,46 @@ REAL = os.environ.get("RDS_CONTRACT_ENDPOINT")
 @pytest.mark.parametrize("path", VECTORS, ids=[os.path.basename(path)[:-5] for path in VECTORS])
 def test_vector_against_a_real_host(path):
     vector = load(path)
-    if vector["real_host"] != "read_only":
-        pytest.skip("needs a prepared registry or a simulated fault")
+    if vector["real_host"] == "no":
+        pytest.skip("needs a simulated fault or touches live licensing keys")
     client = AgentClient(REAL, os.environ["RDS_CONTRACT_USER"], os.environ["RDS_CONTRACT_PASSWORD"],
                          os.environ.get("RDS_CONTRACT_TRANSPORT", "ntlm"))
-    answer = client.run(vector["request"])
-    assert matches(vector["expect"], answer) == [], json.dumps(answer, indent=1)
+    scratch_values = scratch_names(vector)
+    if vector["real_host"] == "scratch":
+        client.run({"version": 1, "ops": cleanup_ops(scratch_values) + setup_ops(vector)})
+    try:
+        answer = client.run(vector["request"])
+        assert matches(vector["expect"], answer) == [], json.dumps(answer, indent=1)
+        if isinstance(vector["final_registry"], list):
+            assert final_state_problems(client, vector["final_registry"]) == []
+    finally:
+        if vector["real_host"] == "scratch":
+            client.run({"version": 1, "ops": cleanup_ops(scratch_values)})
+
+
+def scratch_names(vector: dict[str, t.Any]) -> list[tuple[str, int, str]]:
+    """Every (path, view, name) a scratch vector sets up, writes or checks."""
+    names = {(path, 64, name) for path, values in (vector["host"].get("registry") or {}).items() for name in values}
+    names |= {(op["path"], op.get("view", 64), op["name"]) for op in vector["request"]["ops"] if "name" in op}
+    for item in vector["final_registry"] if isinstance(vector["final_registry"], list) else []:
+        names |= {(item["path"], item["view"], name) for name in item.get("values", {})}
+    return sorted(names)
+
+
+def cleanup_ops(names: list[tuple[str, int, str]]) -> list[dict[str, t.Any]]:
+    return [{"id": f"clean{index}", "op": "delete_value", "path": path, "view": view, "name": name}
+            for index, (path, view, name) in enumerate(names)]
+
+
+def setup_ops(vector: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    ops = []
+    for path, values in (vector["host"].get("registry") or {}).items():
+        if not values:  # an empty key: create it through a value that is removed again
+            ops += [{"id": f"setup{len(ops)}", "op": "set_value", "path": path, "view": 64, "name": "contract-setup",
+                     "type": "string", "data": ""},
+                    {"id": f"setup{len(ops) + 1}", "op": "delete_value", "path": path, "view": 64, "name": "contract-setup"}]
+        for name, value in values.items():
+            data = str(value["data"]) if value["type"] in ("dword", "qword") else value["data"]
+            ops.append({"id": f"setup{len(ops)}", "op": "set_value", "path": path, "view": 64, "name": name,
+                        "type": value["type"], "data": data})
+    return ops
