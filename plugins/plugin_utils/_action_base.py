@@ -16,6 +16,7 @@ import yaml
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, check_connection
 
 # DOCUMENTATION keys that are also argument-spec keys.
@@ -62,3 +63,21 @@ class LicensingActionBase(ActionBase):
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         raise NotImplementedError
+
+    # The file name stem of this module's backups.
+    BACKUP_NAME = "registry"
+
+    def backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], changes: list[_changes.Change],
+               key_values: dict[t.Any, t.Any]) -> dict[str, t.Any]:
+        """Save and verify the undo-ready backup of what is about to change; fail the task if it cannot be."""
+        host = task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
+        comments = [
+            f"Backup made by {self._task.action} on {host} before changing these values.",
+            "Importing this file (reg import, or regedit) puts the values back as they were.",
+        ]
+        try:
+            saved = _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), host, self.BACKUP_NAME,
+                                 _changes.backup_keys(changes, key_values), comments)
+        except _backup.BackupError as exc:
+            raise AgentError(f"Backup failed, so nothing was changed: {exc}") from None
+        return {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]}

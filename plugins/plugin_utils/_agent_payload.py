@@ -62,8 +62,11 @@ def agent_sha256() -> str:
     return hashlib.sha256(agent_text().encode("utf-8")).hexdigest()
 
 
-def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False) -> dict[str, t.Any]:
-    return {"version": AGENT_PROTOCOL_VERSION, "stop_on_error": stop_on_error, "ops": ops}
+def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, rollback_on_error: bool = False) -> dict[str, t.Any]:
+    request: dict[str, t.Any] = {"version": AGENT_PROTOCOL_VERSION, "stop_on_error": stop_on_error, "ops": ops}
+    if rollback_on_error:
+        request["rollback_on_error"] = True
+    return request
 
 
 def stdin_line(request: dict[str, t.Any]) -> bytes:

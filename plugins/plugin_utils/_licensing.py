@@ -9,6 +9,8 @@ and how a grace period reads. Facts and their sources are listed in docs/archite
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import typing as t
 
 # Registry paths below HKLM.
@@ -93,3 +95,39 @@ def grace_state(days_left: int | None, error: str | None, rdsh: bool, expiring_d
     if days_left <= expiring_days:
         return "expiring"
     return "active"
+
+
+# License server names: a NetBIOS name (letters, digits, '-' and '_', at most 15 characters, not
+# only digits), a DNS name (labels of letters, digits and '-', not starting or ending with '-'),
+# or an IPv4/IPv6 address. Commas are never valid: the policy value is a comma-separated list.
+_NETBIOS = re.compile(r"^(?=.*[A-Za-z_-])[A-Za-z0-9_-]{1,15}$")
+_DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def server_name_problem(name: t.Any) -> str | None:
+    """Why a license server name is not valid, or None when it is."""
+    if not isinstance(name, str) or not name.strip():
+        return "it is empty or not a string"
+    if name != name.strip():
+        return "it has leading or trailing spaces"
+    try:
+        ipaddress.ip_address(name)
+        return None
+    except ValueError:
+        pass
+    if _NETBIOS.match(name):
+        return None
+    host = name[:-1] if name.endswith(".") else name
+    labels = host.split(".")
+    if len(host) <= 253 and len(labels) > 1 and all(_DNS_LABEL.match(label) for label in labels) \
+            and not labels[-1].isdigit():
+        return None
+    return ("it is not a NetBIOS name (letters, digits, '-' or '_', at most 15 characters), a DNS name "
+            "(such as ls01.example.com) or an IP address")
+
+
+def mode_label(number: int | None) -> str:
+    """'per_user (4)' for diffs and messages."""
+    if number is None:
+        return "not set"
+    return f"{mode_name(number)} ({number})"

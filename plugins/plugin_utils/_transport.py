@@ -112,12 +112,14 @@ def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentErro
     return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {REMEDIES[kind]}", agent_error=error)
 
 
-def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = False) -> dict[str, t.Any]:
+def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = False,
+              rollback_on_error: bool = False) -> dict[str, t.Any]:
     """Send one request through the action's connection; return the agent's answer.
 
-    One round trip: one command whose stdin carries the agent and every operation.
+    One round trip: one command whose stdin carries the agent and every operation. With
+    rollback_on_error the agent undoes the request's earlier writes when one fails.
     """
-    request = payload.build_request(ops, stop_on_error=stop_on_error)
+    request = payload.build_request(ops, stop_on_error=stop_on_error, rollback_on_error=rollback_on_error)
     action._display.vvvv(f"licensing agent request: {json.dumps(request)[:4000]}", host=action._play_context.remote_addr)
     result = action._low_level_execute_command(
         payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
