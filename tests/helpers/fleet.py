@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import typing as t
 import urllib.request
 
@@ -70,6 +71,26 @@ class SimFleet:
 
     def set_faults(self, host: str, faults: dict[str, t.Any]) -> None:
         self._control("POST", f"hosts/{host}/faults", faults)
+
+    def reset_host(self, host: str, scenario: str, faults: dict[str, t.Any] | None = None,
+                   registry: dict[str, dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
+        """Give a host a scenario's fresh state (plus values and faults) and zero its counters."""
+        from rds_sim import scenarios
+
+        state = scenarios.build(host, scenario, time.time())
+        for path, values in (registry or {}).items():
+            state["registry"].setdefault(path, {}).update(values)
+        state["faults"] = faults or {}
+        self.put_host(host, state)
+        self.reset_stats()
+        return self.show(host)
+
+    def value(self, host: str, path: str, name: str) -> dict[str, t.Any] | None:
+        """One value of a host's registry as `rds-sim show` reports it (None when absent)."""
+        for key, values in self.show(host)["registry"].items():
+            if key.lower() == path.lower():
+                return next((value for value_name, value in values.items() if value_name.lower() == name.lower()), None)
+        return None
 
 
 class PlaybookRun(t.NamedTuple):
