@@ -21,7 +21,8 @@ REMEDIES = {
     "access_denied": (
         "The connection user must be an elevated local administrator on the host "
         "(a member of BUILTIN\\Administrators; for local accounts over WinRM, "
-        "LocalAccountTokenFilterPolicy must allow a full token)."
+        "LocalAccountTokenFilterPolicy must allow a full token). If it already is, the key's own permissions "
+        "refuse the access; inspect them on the host with Get-Acl."
     ),
     "not_found": "Check that the key or value exists on this host.",
     "invalid_argument": "This is a bug in the request the collection built; please report it with -vvv output.",
@@ -99,7 +100,7 @@ def parse_answer(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
 def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentError:
     """Turn an agent error object into a task failure naming the path and the remedy."""
     kind = error.get("kind") if error.get("kind") in ERROR_KINDS else "internal"
-    message = error.get("message") or "no message"
+    message = (error.get("message") or "no message").rstrip(". ")
     if error.get("reason") == "language_mode":
         return AgentError(
             f"The host's PowerShell is not in FullLanguage mode ({message}). The licensing agent needs .NET access, "
