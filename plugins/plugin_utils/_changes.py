@@ -153,7 +153,7 @@ def backup_keys(changes: list[Change], key_values: dict[tuple[str, int], dict[st
         if identity not in keys:
             current = key_values.get(identity) or {}
             keys[identity] = RegKey(file_key_path(item.path, item.view),
-                                    values={name: value for name, value in current.values()})
+                                    values=dict(current.values()))
         if change.before is None:
             keys[identity].values[item.name] = None
     return list(keys.values())

@@ -237,7 +237,7 @@ def _logical_lines(text: str) -> t.Iterator[tuple[int, str]]:
 def parse(text: str) -> list[RegKey]:
     """The [key] blocks of a .reg text, in file order."""
     lines = _logical_lines(text.lstrip("\ufeff"))
-    header = next((line for _, line in lines if line.strip(_BLANK)), "").strip(_BLANK)
+    header = next((line for _number, line in lines if line.strip(_BLANK)), "").strip(_BLANK)
     if header not in (HEADER_V5, HEADER_V4):
         raise RegFileError(f"not a .reg file: the first line must be {HEADER_V5!r} or {HEADER_V4!r}, got {header[:60]!r}")
     wide = header == HEADER_V5
@@ -270,7 +270,7 @@ def parse(text: str) -> list[RegKey]:
 
 def split_path(full_path: str) -> str:
     """The part below HKEY_LOCAL_MACHINE of a file's key path; other hives are refused."""
-    head, _, rest = full_path.partition("\\")
+    head, _separator, rest = full_path.partition("\\")
     if head.upper() not in (HIVE, "HKLM") or not rest:
         raise RegFileError(f"key [{full_path}] is not below {HIVE}; only HKLM keys are handled")
     return rest
