@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: licensing_mode
 short_description: Set the Remote Desktop licensing mode and license servers of an RD Session Host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Ensures an RD Session Host uses the licensing mode (Per User or Per Device) and the license
     servers the administrator wants, idempotently, with an exact check mode and a diff.

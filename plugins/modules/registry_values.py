@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: registry_values
 short_description: Set or remove many HKLM registry values on a Windows host in one round trip
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Ensures a list of registry values under C(HKEY_LOCAL_MACHINE) are present with the given type
     and data, or absent. It is the batch form of M(ansible.windows.win_regedit), with the same
