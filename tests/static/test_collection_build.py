@@ -25,10 +25,20 @@ def test_build_install_and_document(tmp_path):
     env.pop("ANSIBLE_CONFIG", None)
     subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", artifact, "-p", str(install)],
                    check=True, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
-    doc = subprocess.run([tool("ansible-doc"), "--json", "remote_desktop.licensing.licensing_info"], cwd=tmp_path,
+    names = [f"remote_desktop.licensing.{module}" for module in MODULE_OPTIONS]
+    doc = subprocess.run([tool("ansible-doc"), "--json", *names], cwd=tmp_path,
                          capture_output=True, text=True, env=env, timeout=300)
     assert doc.returncode == 0, doc.stderr
     documents = json.loads(doc.stdout)
-    assert "remote_desktop.licensing.licensing_info" in documents, doc.stdout[:500] + doc.stderr[:500]
-    documented = documents["remote_desktop.licensing.licensing_info"]["doc"]
-    assert set(documented["options"]) == {"gather_subset", "grace_expiring_days"}
+    for module, options in MODULE_OPTIONS.items():
+        documented = documents[f"remote_desktop.licensing.{module}"]["doc"]
+        assert set(documented["options"]) == options, module
+
+
+# Every module and its public options: a change here is a change of the collection's public surface.
+MODULE_OPTIONS = {
+    "licensing_info": {"gather_subset", "grace_expiring_days"},
+    "licensing_mode": {"mode", "allow_aad_per_user", "license_servers", "clear_license_servers", "scope",
+                       "policy_conflict", "restart", "backup", "backup_dir"},
+    "registry_values": {"values", "backup", "backup_dir"},
+}
