@@ -265,6 +265,17 @@ function Undo-Write {
     param($Undo)
     $base = Open-LocalMachine $Undo.view
     try {
+        # Item access, not dot access: 'Keys' and 'Values' are also properties of a dictionary.
+        if ((Get-Field $Undo 'undo' 'value') -eq 'tree') {
+            foreach ($entry in $Undo['tree']) {
+                $key = $base.CreateSubKey([string]$entry['path'])
+                try {
+                    foreach ($value in @($entry['values'])) { $key.SetValue([string]$value.name, (ConvertFrom-WireData ([string]$value.type) $value.data), $ValueKinds[[string]$value.type]) }
+                }
+                finally { $key.Dispose() }
+            }
+            return
+        }
         if ($null -ne $Undo.created_key) {
             $base.DeleteSubKeyTree($Undo.created_key, $false)
             return
@@ -326,12 +337,214 @@ function Invoke-RestartService {
     return [ordered]@{ ok = $true; services = $report }
 }
 
+# Whole trees, the destructive allow-list, files and the grace period ------------------------------
+
+# delete_tree and grace_reset act only on these keys (the 32-bit view of SOFTWARE is Wow6432Node).
+# The controller enforces the same list; this copy stops a request the controller did not build.
+$DestructiveRoots = @(
+    'SOFTWARE\Microsoft\MSLicensing',
+    'SOFTWARE\Wow6432Node\Microsoft\MSLicensing',
+    'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
+)
+$GracePeriodPath = 'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
+$TimebombPattern = 'L$*TIMEBOMB*'
+
+function Test-DestructiveAllowed {
+    param([string]$Path)
+    $normal = $Path.Trim([char]92).ToLowerInvariant()
+    foreach ($root in $DestructiveRoots) {
+        $lower = $root.ToLowerInvariant()
+        if ($normal -eq $lower -or $normal.StartsWith($lower + [char]92)) { return $true }
+    }
+    return $false
+}
+
+# Appends a key and its subkeys (parents first) to $Keys, values in wire form.
+function Add-TreeKey {
+    param($Key, [string]$Path, $Keys, [int]$Limit)
+    if ($Keys.Count -ge $Limit) { throw (New-Object -TypeName System.ArgumentException -ArgumentList ('more than ' + $Limit + ' keys in the tree; export a smaller key')) }
+    $values = New-Object -TypeName System.Collections.ArrayList
+    foreach ($name in $Key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $Key $name)) }
+    $null = $Keys.Add([ordered]@{ path = $Path; values = $values.ToArray() })
+    foreach ($subName in $Key.GetSubKeyNames()) {
+        $sub = $Key.OpenSubKey($subName, $false)
+        if ($null -eq $sub) { continue }
+        try { Add-TreeKey $sub ($Path + [char]92 + $subName) $Keys $Limit }
+        finally { $sub.Dispose() }
+    }
+}
+
+function Invoke-ReadTree {
+    param($Op)
+    $path = [string](Get-Field $Op 'path' '')
+    $base = Open-LocalMachine (Get-Field $Op 'view' 64)
+    try {
+        $key = $base.OpenSubKey($path, $false)
+        if ($null -eq $key) { return [ordered]@{ ok = $true; exists = $false } }
+        try {
+            $keys = New-Object -TypeName System.Collections.ArrayList
+            Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000))
+            return [ordered]@{ ok = $true; exists = $true; keys = $keys.ToArray() }
+        }
+        finally { $key.Dispose() }
+    }
+    finally { $base.Dispose() }
+}
+
+function Invoke-DeleteTree {
+    param($Op, $Journal)
+    $path = [string](Get-Field $Op 'path' '')
+    $view = Get-Field $Op 'view' 64
+    if (-not (Test-DestructiveAllowed $path)) { return New-OpError 'invalid_argument' ('delete_tree is refused outside the destructive allow-list: ' + $path) $path }
+    $base = Open-LocalMachine $view
+    try {
+        $key = $base.OpenSubKey($path, $false)
+        if ($null -eq $key) { return [ordered]@{ ok = $true; existed = $false } }
+        $keys = New-Object -TypeName System.Collections.ArrayList
+        try { Add-TreeKey $key $path $keys 100000 }
+        finally { $key.Dispose() }
+        $null = $Journal.Add([ordered]@{ undo = 'tree'; view = $view; path = $path; tree = $keys.ToArray() })
+        $base.DeleteSubKeyTree($path, $true)
+        return [ordered]@{ ok = $true; existed = $true; keys = $keys.Count }
+    }
+    finally { $base.Dispose() }
+}
+
+# Grants BUILTIN\Users full control of a key and its subkeys (for the MSLicensing re-creation).
+function Grant-UsersFullControl {
+    param($Base, [string]$Path)
+    $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
+    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+    try {
+        $security = $key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access)
+        $users = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-545'
+        $rule = New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $users, 'FullControl', 'ContainerInherit', 'None', 'Allow'
+        $security.AddAccessRule($rule)
+        $key.SetAccessControl($security)
+    }
+    finally { $key.Dispose() }
+}
+
+function Invoke-CreateKey {
+    param($Op, $Journal)
+    $path = [string](Get-Field $Op 'path' '')
+    $view = Get-Field $Op 'view' 64
+    $base = Open-LocalMachine $view
+    try {
+        $missing = Find-MissingKey $base $path
+        if ($null -ne $missing) {
+            $null = $Journal.Add([ordered]@{ view = $view; path = $path; name = ''; created_key = $missing; had_value = $false; kind = $null; raw = $null })
+            $base.CreateSubKey($path).Dispose()
+        }
+        if ([bool](Get-Field $Op 'grant_users' $false)) { Grant-UsersFullControl $base $path }
+        return [ordered]@{ ok = $true; created = ($null -ne $missing) }
+    }
+    finally { $base.Dispose() }
+}
+
+# Saves a file under ProgramData\RemoteDesktopLicensing\Backups, readable by Administrators and SYSTEM only.
+function Invoke-WriteFile {
+    param($Op)
+    $name = [string](Get-Field $Op 'name' '')
+    if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' ('not a plain file name: ' + $name) }
+    $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) 'RemoteDesktopLicensing\Backups'
+    $null = [System.IO.Directory]::CreateDirectory($directory)
+    $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
+        $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
+        $acl.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow'))
+    }
+    [System.IO.Directory]::SetAccessControl($directory, $acl)
+    $target = Join-Path $directory $name
+    $bytes = [Convert]::FromBase64String([string](Get-Field $Op 'content' ''))
+    [System.IO.File]::WriteAllBytes($target, $bytes)
+    return [ordered]@{ ok = $true; path = $target; size = $bytes.Length }
+}
+
+# Enables a privilege on the current thread through .NET's own System.Security.AccessControl.Privilege
+# (no compiled code, so it works where Add-Type is blocked); returns the object to Revert().
+function Enable-ThreadPrivilege {
+    param([string]$Name)
+    $type = [System.Security.AccessControl.RegistrySecurity].Assembly.GetType('System.Security.AccessControl.Privilege')
+    if ($null -eq $type) { throw (New-Object -TypeName System.NotSupportedException -ArgumentList 'this .NET Framework has no System.Security.AccessControl.Privilege') }
+    $flags = [System.Reflection.BindingFlags]'Instance, NonPublic, Public'
+    $privilege = [Activator]::CreateInstance($type, $flags, $null, @($Name), $null)
+    $null = $type.GetMethod('Enable', $flags).Invoke($privilege, $null)
+    return $privilege
+}
+
+function Get-KeySddl {
+    param($Base, [string]$Path)
+    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadSubTree, [System.Security.AccessControl.RegistryRights]'ReadPermissions')
+    try { return $key.GetAccessControl([System.Security.AccessControl.AccessControlSections]'Owner, Access').GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Access') }
+    finally { $key.Dispose() }
+}
+
+# Deletes the L$*TIMEBOMB* values of the GracePeriod key: take ownership as Administrators, grant
+# Administrators full control, delete, then put the original owner and DACL back (SeRestorePrivilege).
+function Invoke-GraceReset {
+    param($Op)
+    $path = [string](Get-Field $Op 'path' '')
+    if ($path.ToLowerInvariant() -ne $GracePeriodPath.ToLowerInvariant()) { return New-OpError 'invalid_argument' ('grace_reset only acts on ' + $GracePeriodPath) $path }
+    $base = Open-LocalMachine 64
+    $privileges = New-Object -TypeName System.Collections.ArrayList
+    try {
+        $reader = $base.OpenSubKey($path, $false)
+        if ($null -eq $reader) { return [ordered]@{ ok = $true; exists = $false; deleted = @() } }
+        try { $names = [string[]]@($reader.GetValueNames() | Where-Object { $_ -like $TimebombPattern }) }
+        finally { $reader.Dispose() }
+        $original = Get-KeySddl $base $path
+        if ($names.Count -eq 0) { return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $original; acl_restored = $true } }
+        foreach ($name in @('SeTakeOwnershipPrivilege', 'SeRestorePrivilege')) { $null = $privileges.Add((Enable-ThreadPrivilege $name)) }
+        $admins = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
+        $check = [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree
+        $owner = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'TakeOwnership')
+        $aclChanged = $false
+        try {
+            $ownerOnly = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+            $ownerOnly.SetOwner($admins)
+            $owner.SetAccessControl($ownerOnly)
+            $aclChanged = $true
+            $owner.Dispose()
+            $owner = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions')
+            $security = $owner.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access)
+            $security.AddAccessRule((New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $admins, 'FullControl', 'Allow'))
+            $owner.SetAccessControl($security)
+            $writer = $base.OpenSubKey($path, $true)
+            try { foreach ($name in $names) { $writer.DeleteValue($name, $false) } }
+            finally { $writer.Dispose() }
+        }
+        finally {
+            $owner.Dispose()
+            if ($aclChanged) {
+                $restore = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+                $restore.SetSecurityDescriptorSddlForm($original, [System.Security.AccessControl.AccessControlSections]'Owner, Access')
+                $back = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'TakeOwnership, ChangePermissions')
+                try { $back.SetAccessControl($restore) }
+                finally { $back.Dispose() }
+            }
+        }
+        $after = Get-KeySddl $base $path
+        return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $after; acl_restored = ($after -eq $original) }
+    }
+    finally {
+        foreach ($privilege in $privileges) { $null = $privilege.GetType().GetMethod('Revert', [System.Reflection.BindingFlags]'Instance, NonPublic, Public').Invoke($privilege, $null) }
+        $base.Dispose()
+    }
+}
+
 function Invoke-Operation {
     param($Op, $Journal)
     $name = [string](Get-Field $Op 'op' '')
     if ($name -eq 'set_value') { return Invoke-SetValue $Op $Journal }
     if ($name -eq 'delete_value') { return Invoke-DeleteValue $Op $Journal }
     if ($name -eq 'restart_service') { return Invoke-RestartService $Op }
+    if ($name -eq 'read_tree') { return Invoke-ReadTree $Op }
+    if ($name -eq 'delete_tree') { return Invoke-DeleteTree $Op $Journal }
+    if ($name -eq 'create_key') { return Invoke-CreateKey $Op $Journal }
+    if ($name -eq 'write_file') { return Invoke-WriteFile $Op }
+    if ($name -eq 'grace_reset') { return Invoke-GraceReset $Op }
     if ($name -eq 'read_key') { return Invoke-ReadKey $Op }
     if ($name -eq 'wmi_terminal_service') { return Invoke-WmiTerminalService $Op }
     if ($name -eq 'computer_system') { return Invoke-ComputerSystem $Op }

@@ -46,6 +46,15 @@ class AgentRuntime:
                 f"(got {hashlib.sha256(command_line.encode()).hexdigest()[:16]})"
             )
 
+    @staticmethod
+    def has_writes(stdin: bytes) -> bool:
+        """Whether a request line carries a write operation (for the drop_*_write faults)."""
+        try:
+            ops = json.loads(stdin.decode("ascii"))["request"]["ops"]
+            return any(op.get("op") in writes.WRITE_OPS for op in ops)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            return False
+
     def run(self, host: Host, stdin: bytes) -> bytes:
         """Run one agent invocation; returns stdout (one JSON document), as the agent prints it."""
         try:
@@ -106,6 +115,17 @@ def _operation(host: Host, op: dict[str, t.Any], journal: writes.Journal) -> dic
         return writes.delete_value(host, op, journal)
     if name == "restart_service":
         return writes.restart_service(host, op)
+    if name == "read_tree":
+        host.count("reads")
+        return writes.read_tree(host, op)
+    if name == "delete_tree":
+        return writes.delete_tree(host, op, journal)
+    if name == "create_key":
+        return writes.create_key(host, op, journal)
+    if name == "write_file":
+        return writes.write_file(host, op)
+    if name == "grace_reset":
+        return writes.grace_reset(host, op)
     if name in READ_OPS:
         host.count("reads")
     if name == "read_key":

@@ -3,6 +3,8 @@ its operation counters. WMI answers are derived from the registry, as on a real 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import threading
 import time
@@ -55,14 +57,31 @@ class Host:
                 raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
 
     def check_write_access(self, path: str, view: int) -> None:
-        """Read access first, then the write_denied fault: readable keys that refuse writes."""
+        """Read access first, then the write_denied fault: readable keys that refuse writes. The
+        GracePeriod key refuses writes too, as on a real host, until ownership is taken."""
         self.check_access(path, view)
         target = real_path(path, view).lower()
+        grace = scenarios.GRACE_KEY.lower()
+        if target == grace or target.startswith(grace + "\\"):
+            raise SimulatedFailure(
+                "access_denied", f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
         for denied in self.faults.get("write_denied", []):
             prefix = real_path(denied, 64).lower()
             if target == prefix or target.startswith(prefix + "\\"):
                 raise SimulatedFailure(
                     "access_denied", f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
+
+    def _rearm_grace_period(self) -> None:
+        """TermService writes a new timebomb (a new 120 days) when it starts and finds none."""
+        if self.is_rdsh() and self.registry.key_exists(scenarios.GRACE_KEY) and \
+                self.registry.get_value(scenarios.GRACE_KEY, scenarios.TIMEBOMB_VALUE) is None:
+            blob = base64.b64encode(hashlib.sha256(f"{self.name}{time.time()}".encode()).digest() * 7).decode()
+            self.registry.set_value(scenarios.GRACE_KEY, scenarios.TIMEBOMB_VALUE, "binary", blob)
+            self.facts["grace_expiry"] = time.time() + 120 * scenarios.DAY
+
+    def grace_sddl(self) -> str:
+        """The GracePeriod key's owner and DACL: NETWORK SERVICE owns it, Administrators may only read."""
+        return self.facts.get("grace_sddl", "O:NSG:SYD:PAI(A;CI;KA;;;NS)(A;CI;KA;;;SY)(A;CI;KR;;;BA)")
 
     # Services -----------------------------------------------------------------------------------
     def restart_service(self, name: str) -> dict[str, t.Any]:
@@ -71,6 +90,8 @@ class Host:
         if actual is None:
             raise SimulatedFailure("not_found", f"Cannot open {name} service on computer '.'.")
         dependents = [svc for svc in DEPENDENTS.get(actual.lower(), []) if services.get(svc) == "Running"]
+        if actual.lower() == "termservice":
+            self._rearm_grace_period()
         restarts = self.facts.setdefault("service_restarts", {})
         for svc in [actual, *dependents]:
             services[svc] = "Running"

@@ -56,6 +56,11 @@ class Registry:
                 names.append(display.split("\\")[-1])
         return sorted(names, key=str.lower)
 
+    def display(self, path: str, view: int = 64) -> str:
+        """The stored spelling of a key's path."""
+        entry = self._keys.get(real_path(path, view).lower())
+        return entry[0] if entry else real_path(path, view)
+
     def get_value(self, path: str, name: str, view: int = 64) -> dict[str, t.Any] | None:
         key = self._keys.get(real_path(path, view).lower())
         if key is None:

@@ -6,24 +6,36 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
+import re
 import typing as t
 
 from rds_sim.host import Host, SimulatedFailure
 
-WRITE_OPS = ("set_value", "delete_value", "restart_service")
+WRITE_OPS = ("set_value", "delete_value", "restart_service", "delete_tree", "create_key", "write_file", "grace_reset")
+# The agent's destructive allow-list: delete_tree and grace_reset act only here.
+DESTRUCTIVE_ROOTS = ("software\\microsoft\\mslicensing", "software\\wow6432node\\microsoft\\mslicensing",
+                     "system\\currentcontrolset\\control\\terminal server\\rcm\\graceperiod")
+GRACE_PATH = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod"
 VALUE_TYPES = ("string", "expandstring", "multistring", "dword", "qword", "binary", "none")
 _LIMITS = {"dword": 0xFFFFFFFF, "qword": 0xFFFFFFFFFFFFFFFF}
 
 
 class Journal:
-    """Undo records, newest last: (view, path, name, created_key, prior value or None)."""
+    """Undo records, newest last: (view, path, name, created_key, prior value or None); a deleted
+    tree is (view, path, None, None, {path: values}) and is put back whole."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[int, str, str, str | None, dict[str, t.Any] | None]] = []
+        self.records: list[tuple[int, str, str | None, str | None, t.Any]] = []
 
     def rollback(self, host: Host) -> dict[str, t.Any]:
         for view, path, name, created_key, prior in reversed(self.records):
-            if created_key is not None:
+            if name is None:
+                for key_path, values in prior.items():
+                    host.registry.create_key(key_path, view)
+                    for value in values:
+                        host.registry.set_value(key_path, value["name"], value["type"], value["data"], view)
+            elif created_key is not None:
                 host.registry.delete_tree(created_key, view)
             elif prior is not None:
                 host.registry.set_value(path, prior["name"], prior["type"], prior["data"], view)
@@ -92,3 +104,92 @@ def delete_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
 
 def restart_service(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     return {"ok": True, "services": {str(name): host.restart_service(str(name)) for name in op.get("names") or []}}
+
+
+def _tree(host: Host, path: str, view: int) -> dict[str, list[dict[str, t.Any]]]:
+    """{key path: values}, parents first, with the root spelled as requested."""
+    tree = {path: host.registry.values(path, view)}
+    for name in host.registry.subkeys(path, view):
+        tree.update(_tree(host, f"{path}\\{name}", view))
+    return tree
+
+
+def read_tree(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+    path, view = str(op.get("path", "")), int(op.get("view", 64))
+    host.check_access(path, view)
+    if not host.registry.key_exists(path, view):
+        return {"ok": True, "exists": False}
+    tree = _tree(host, path, view)
+    limit = int(op.get("max_keys", 10000))
+    if len(tree) > limit:
+        raise SimulatedFailure("invalid_argument", f"more than {limit} keys in the tree; export a smaller key")
+    return {"ok": True, "exists": True, "keys": [{"path": key, "values": values} for key, values in tree.items()]}
+
+
+def _allowed(path: str) -> bool:
+    normal = path.strip("\\").lower()
+    return any(normal == root or normal.startswith(root + "\\") for root in DESTRUCTIVE_ROOTS)
+
+
+def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
+    path, view = str(op.get("path", "")), int(op.get("view", 64))
+    if not _allowed(path):
+        return {"ok": False, "error": {"kind": "invalid_argument", "path": path,
+                                       "message": f"delete_tree is refused outside the destructive allow-list: {path}"}}
+    host.check_write_access(path, view)
+    if not host.registry.key_exists(path, view):
+        return {"ok": True, "existed": False}
+    tree = _tree(host, path, view)
+    journal.records.append((view, path, None, None, tree))
+    host.registry.delete_tree(path, view)
+    host.count("writes")
+    host.dirty = True
+    return {"ok": True, "existed": True, "keys": len(tree)}
+
+
+def create_key(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
+    path, view = str(op.get("path", "")), int(op.get("view", 64))
+    host.check_write_access(path, view)
+    missing = _missing_key(host, path, view)
+    if missing is not None:
+        journal.records.append((view, path, "", missing, None))
+        host.registry.create_key(path, view)
+        host.count("writes")
+        host.dirty = True
+    if op.get("grant_users"):
+        host.facts.setdefault("key_acl", {})[host.registry.display(path, view)] = "BUILTIN\\Users:FullControl (inherited by subkeys)"
+        host.dirty = True
+    return {"ok": True, "created": missing is not None}
+
+
+def write_file(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+    name = str(op.get("name", ""))
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}", name):
+        return {"ok": False, "error": {"kind": "invalid_argument", "message": f"not a plain file name: {name}", "path": None}}
+    target = f"C:\\ProgramData\\RemoteDesktopLicensing\\Backups\\{name}"
+    data = _wire_data("binary", op.get("content"), target)
+    host.facts.setdefault("files", {})[target] = data
+    host.count("writes")
+    host.dirty = True
+    return {"ok": True, "path": target, "size": len(base64.b64decode(data))}
+
+
+def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Take ownership, delete L$*TIMEBOMB*, restore owner and DACL, as the agent does."""
+    path = str(op.get("path", ""))
+    if path.lower() != GRACE_PATH.lower():
+        return {"ok": False, "error": {"kind": "invalid_argument", "message": f"grace_reset only acts on {GRACE_PATH}", "path": path}}
+    if not host.registry.key_exists(path):
+        return {"ok": True, "exists": False, "deleted": []}
+    names = [value["name"] for value in host.registry.values(path) if fnmatch.fnmatchcase(value["name"].upper(), "L$*TIMEBOMB*")]
+    sddl = host.grace_sddl()
+    if not names:
+        return {"ok": True, "exists": True, "deleted": [], "sddl_before": sddl, "sddl_after": sddl, "acl_restored": True}
+    if host.faults.get("ownership_refused"):
+        raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
+    for name in names:
+        host.registry.delete_value(path, name)
+        host.count("writes")
+    host.dirty = True
+    return {"ok": True, "exists": True, "deleted": names, "sddl_before": sddl, "sddl_after": host.grace_sddl(),
+            "acl_restored": True}

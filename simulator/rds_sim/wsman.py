@@ -139,6 +139,9 @@ class WSManHandler(BaseHTTPRequestHandler):
             return
         try:
             status, answer = self.server.shells.handle(host, body, self.server.fleet)
+        except DropConnection:
+            self.close_connection = True
+            return
         except Exception as exc:  # a malformed request must not kill the server thread
             status, answer = 500, soap_fault(f"rds-sim could not process the request: {exc!r}")
         host.count("bytes_out", len(answer))
@@ -155,6 +158,10 @@ class WSManHandler(BaseHTTPRequestHandler):
         except ValueError:
             return False
         return user == self.server.fleet.username and password == self.server.fleet.password
+
+
+class DropConnection(Exception):
+    """Close the client's connection without an answer."""
 
 
 class ShellTable:
@@ -228,6 +235,13 @@ class ShellTable:
         hang = float(host.faults.get("hang_s", 0))
         if hang:
             time.sleep(hang)
+        # One-shot faults: the connection drops before a writing request runs, or after it ran
+        # but before the answer (the client never learns the outcome).
+        writes = fleet.runtime.has_writes(bytes(command.stdin))
+        if writes and host.faults.pop("drop_before_write", None):
+            host.dirty = True
+            fleet.host_changed(host)
+            raise DropConnection()
         try:
             fleet.runtime.verify_command(command.command_line)
             stdout = fleet.runtime.run(host, bytes(command.stdin))
@@ -238,6 +252,10 @@ class ShellTable:
             stdout = b"Welcome to the server. Unauthorised access is prohibited.\r\n" + stdout
         if host.faults.get("truncated_output"):
             stdout = stdout[: len(stdout) // 2]
+        if writes and host.faults.pop("drop_after_write", None):
+            host.dirty = True
+            fleet.host_changed(host)
+            raise DropConnection()
         fleet.host_changed(host)
         return stdout, b"", 0
 

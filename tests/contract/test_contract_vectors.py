@@ -26,7 +26,7 @@ from tests.helpers.fleet import SimFleet
 
 VECTOR_DIR = os.path.join(os.path.dirname(__file__), "vectors")
 SCRATCH_KEY = "SOFTWARE\\RemoteDesktopLicensingContract"
-WRITE_OPS = ("set_value", "delete_value", "restart_service")
+WRITE_OPS = ("set_value", "delete_value", "restart_service", "delete_tree", "create_key", "write_file", "grace_reset")
 VECTORS = sorted(glob.glob(os.path.join(VECTOR_DIR, "*.json")))
 
 
