@@ -183,7 +183,8 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
     what = changes[index].wanted.label() if index is not None and index < len(changes) else None
     failure = agent_failure(failed.get("error") or {}, what)
     rollback = answer.get("rollback") or {}
-    written = sum(1 for result in results if result.get("ok") and _change_index(result.get("id")) is not None)
+    # A write request carries only writes, so every operation that succeeded wrote something.
+    written = sum(1 for result in results if result.get("ok"))
     if rollback.get("errors"):
         undone = "; ".join(f"{registry.display_path(item['path'], item.get('view', 64))} \"{item['name']}\": {item['message']}"
                            for item in rollback["errors"])

@@ -10,6 +10,7 @@ other, and how two values compare. Type names follow ansible.windows.win_regedit
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import typing as t
 
@@ -22,6 +23,8 @@ REG_TYPE_NAMES = {
 }
 
 _LIMITS = {"dword": 0xFFFFFFFF, "qword": 0xFFFFFFFFFFFFFFFF}
+# Binary data longer than this is shortened in diffs.
+_SHOWN_BYTES = 32
 
 # Accepted spellings of HKEY_LOCAL_MACHINE, the only hive the collection touches.
 _HKLM_PREFIX = re.compile(r"^(?:Registry::)?(?:HKLM:?|HKEY_LOCAL_MACHINE:?)(?:\\|$)", re.IGNORECASE)
@@ -166,5 +169,9 @@ def render(value: tuple[str, t.Any] | None) -> str:
     if value_type in _LIMITS:
         return f"{label} {data} ({hex(data)})"
     if value_type in ("binary", "none"):
+        if len(data) > _SHOWN_BYTES:
+            # Long blobs (license tokens, timebombs) are shortened; the digest still tells them apart.
+            head = ",".join(f"{byte:02x}" for byte in data[:_SHOWN_BYTES])
+            return f"{label} hex:{head},... ({len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]})"
         return f"{label} hex:{','.join(f'{byte:02x}' for byte in data)}"
     return f"{label} {data!r}"

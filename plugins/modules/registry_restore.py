@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file only documents the module; the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: registry_restore
+short_description: Apply a .reg file from the controller to a Windows host, idempotently
+version_added: 0.1.0
+description:
+  - Applies a regedit C(.reg) file (this collection's backups, or a file regedit or C(reg export)
+    wrote) to the host's C(HKEY_LOCAL_MACHINE), writing only what differs from the live registry.
+  - One round trip reads every key the file names; if anything differs, a second one writes it, all
+    or nothing (a failed write undoes the earlier ones, deleted trees included). A second run
+    reports no change.
+  - As with C(reg import), values on the host that the file does not mention are left alone;
+    C("name"=-) entries delete values, and C([-key]) entries delete whole keys.
+  - Whole-key deletions are honoured only inside the collection's destructive allow-list
+    (C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing), its C(WOW6432Node) copy, and
+    C(HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod)); a file that
+    deletes any other key is refused before anything is sent.
+options:
+  src:
+    description:
+      - The .reg file on the controller; a relative path is looked up like M(ansible.builtin.copy)'s
+        C(src) (the role's or playbook's C(files) directory first).
+      - Version 5.00 files in UTF-16 or UTF-8 and C(REGEDIT4) files are read. A malformed file fails
+        with the line number and the problem.
+    type: path
+    required: true
+  backup:
+    description:
+      - Before writing, save the keys the restore changes, as they are, to a .reg file under O(backup_dir).
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - The controller directory for backups, as
+        C(<backup_dir>/<inventory_hostname>/before-restore-<UTC timestamp>.reg). Defaults to a
+        C(backup) directory beside the playbook.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Reads and compares; sends no write. C(changed) and the diff are those a real run would report.
+  diff_mode:
+    support: full
+    description: Keys created or deleted, and each value before and after with its type.
+  platform:
+    support: full
+    platforms: windows
+    description: Windows hosts reached over a connection with a PowerShell shell.
+notes:
+  - Only C(HKEY_LOCAL_MACHINE) keys are restored; paths are written as the file spells them, so a
+    C(WOW6432Node) key in the file is the 32-bit view's key on the host.
+  - Registry types other than string, expand string, multi-string, DWORD, QWORD, binary and none
+    are refused with a message naming the value.
+seealso:
+  - module: remote_desktop.licensing.registry_backup
+  - module: remote_desktop.licensing.mslicensing
+author:
+  - remote_desktop.licensing contributors (@remote-desktop-licensing)
+"""
+
+EXAMPLES = r"""
+- name: Put back the client license cache removed by mslicensing
+  remote_desktop.licensing.registry_restore:
+    src: "{{ mslicensing_result.backup_file }}"
+
+- name: Preview what a .reg file would change
+  remote_desktop.licensing.registry_restore:
+    src: files/licensing-baseline.reg
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+operations:
+  description: The number of write operations the restore needed (or, in check mode, would need).
+  returned: always
+  type: int
+  sample: 7
+keys_created:
+  description: Keys created.
+  returned: always
+  type: int
+keys_deleted:
+  description: Key trees deleted by C([-key]) entries.
+  returned: always
+  type: int
+values_set:
+  description: Values written.
+  returned: always
+  type: int
+values_deleted:
+  description: Values deleted by C("name"=-) entries.
+  returned: always
+  type: int
+backup_file:
+  description: The backup of the changed keys written before the restore.
+  returned: when O(backup=true) and something changed outside check mode
+  type: str
+backup_checksum:
+  description: SHA-256 of the backup file.
+  returned: when a backup was written
+  type: str
+"""

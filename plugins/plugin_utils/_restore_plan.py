@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to the remote_desktop.licensing collection; may change without notice.
+
+registry_restore's plan: which keys a .reg file touches, what differs from the live registry, and
+the write operations that make the host match the file, in file order (a [-key] block followed
+by a [key] block replaces the key, as reg import does).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, write_ops
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
+
+Values = t.Dict[str, t.Tuple[str, t.Tuple[str, t.Any]]]  # lower-case name -> (stored name, value)
+
+
+class Block(t.NamedTuple):
+    path: str           # below HKLM, as the file spells it
+    delete: bool
+    values: dict[str, t.Any]
+
+
+def blocks_from(keys: list[RegKey]) -> list[Block]:
+    """Validate a parsed file before anything is sent: HKLM only, deletions inside the allow-list,
+    value types the collection can write."""
+    blocks = []
+    for key in keys:
+        try:
+            path = registry.normalize_key_path("HKLM\\" + _regfile.split_path(key.path))
+        except (_regfile.RegFileError, registry.RegistryInputError) as exc:
+            raise AgentError(f"[{key.path}]: {exc}") from None
+        if key.delete and not _trees.destructive_allowed(path):
+            allowed = ", ".join("HKLM\\" + root for root in _trees.DESTRUCTIVE_ROOTS)
+            raise AgentError(
+                f"[-{key.path}] would delete a whole key outside the destructive allow-list ({allowed}). Nothing was sent; "
+                "remove that line from the file, or delete the key by hand if that is really meant."
+            )
+        for name, value in key.values.items():
+            if value is not None and value[0] not in registry.VALUE_TYPES:
+                raise AgentError(f"[{key.path}] value {name!r} has a registry type ({value[0]}) this collection "
+                                 "cannot write; remove it from the file or import the file with reg import.")
+        blocks.append(Block(path, key.delete, dict(key.values)))
+    return blocks
+
+
+def read_ops(blocks: list[Block]) -> tuple[list[dict[str, t.Any]], dict[str, str]]:
+    """One read per distinct key: read_tree for deletions (the whole tree goes), read_key otherwise."""
+    ops, ids = [], {}
+    for block in blocks:
+        lower = block.path.lower()
+        if lower in ids and not block.delete:
+            continue
+        op_id = f"read{len(ops)}"
+        ids[lower] = op_id
+        ops.append(_trees.read_tree_op(op_id, block.path) if block.delete else
+                   {"id": op_id, "op": "read_key", "path": block.path, "view": 64})
+    return ops, ids
+
+
+class Plan:
+    """Walks the file against a model of the live registry and records the operations."""
+
+    def __init__(self, blocks: list[Block], results: dict[str, dict[str, t.Any]], ids: dict[str, str]):
+        self.state: dict[str, Values | None] = {}
+        self.paths = {block.path.lower(): block.path for block in blocks}
+        self.trees: dict[str, _trees.Tree] = {}
+        for lower, op_id in ids.items():
+            result = results.get(op_id) or {}
+            if not result.get("ok"):
+                raise agent_failure(result.get("error") or {}, registry.display_path(lower))
+            self._load(lower, result)
+        self.initial = {key: dict(values) if values is not None else None for key, values in self.state.items()}
+        self.touched: list[str] = []
+        self.changes: list[Change] = []
+        self.key_ops: list[dict[str, t.Any]] = []
+        self.ops: list[dict[str, t.Any]] = []
+        self.lines: list[tuple[str, str]] = []
+        for block in blocks:
+            self._delete(block) if block.delete else self._apply(block)
+
+    def _load(self, lower: str, result: dict[str, t.Any]) -> None:
+        if not result.get("exists"):
+            self.state.setdefault(lower, None)
+            return
+        if "keys" in result:
+            tree = _trees.tree_of(result, lower, 64) or []
+            self.trees[lower] = tree
+            for path, values in tree:
+                self.paths.setdefault(path.lower(), path)
+                self.state[path.lower()] = {name.lower(): (name, value) for name, value in values.items()}
+            return
+        self.state[lower] = {entry["name"].lower(): (entry["name"], registry.from_wire(entry)) for entry in result.get("values") or []}
+
+    def _delete(self, block: Block) -> None:
+        lower = block.path.lower()
+        doomed = [key for key in self.state if (key == lower or key.startswith(lower + "\\")) and self.state[key] is not None]
+        if not doomed:
+            return
+        self.ops.append({"id": f"key{len(self.ops)}", "op": "delete_tree", "path": block.path, "view": 64})
+        self.lines.append((f"[{registry.display_path(block.path)}] with {len(doomed)} key(s)", "(deleted)"))
+        for key in doomed:
+            self.state[key] = None
+            self._touch(key)
+
+    def _apply(self, block: Block) -> None:
+        lower = block.path.lower()
+        if self.state.get(lower) is None:
+            self.ops.append({"id": f"key{len(self.ops)}", "op": "create_key", "path": block.path, "view": 64})
+            shown = f"[{registry.display_path(block.path)}]"
+            self.lines.append((f"{shown} (absent)", f"{shown} (key created)"))
+            self.state[lower] = {}
+        current = self.state[lower]
+        for name, value in block.values.items():
+            stored = current.get(name.lower())
+            change = Change(Wanted(block.path, name, 64, value), stored[1] if stored else None, value)
+            if not change.changed:
+                continue
+            index = len(self.changes)
+            self.changes.append(change)
+            op = write_ops([change])[0]
+            op["id"] = f"write{index}"
+            self.ops.append(op)
+            self.lines.append((f"{change.wanted.label()}: {registry.render(change.before)}",
+                               f"{change.wanted.label()}: {registry.render(change.after)}"))
+            self._touch(lower)
+            if value is None:
+                current.pop(name.lower(), None)
+            else:
+                current[name.lower()] = (stored[0] if stored else name, value)
+
+    def _touch(self, lower: str) -> None:
+        if lower not in self.touched:
+            self.touched.append(lower)
+
+    def backup_keys(self) -> list[RegKey]:
+        """The keys the restore changes, as they are now (keys it creates have nothing to keep)."""
+        keys = []
+        for lower in self.touched:
+            values = self.initial.get(lower)
+            if values is not None:
+                keys.append(RegKey(_backup_path(lower, self.paths), values=dict(values.values())))
+        return keys
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.ops)
+
+    def diff(self, header: str) -> dict[str, str]:
+        return {"before_header": header, "after_header": header,
+                "before": "".join(before + "\n" for before, _after in self.lines),
+                "after": "".join(after + "\n" for _before, after in self.lines)}
+
+
+def _backup_path(lower: str, paths: dict[str, str]) -> str:
+    return _regfile.HIVE + "\\" + paths.get(lower, lower)

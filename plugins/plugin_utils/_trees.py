@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to the remote_desktop.licensing collection; may change without notice.
+
+Whole key trees as the agent's read_tree reports them, turned into .reg keys for backups, and
+the destructive allow-list as the controller enforces it (the agent enforces its own copy).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._backup import file_key_path
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import agent_failure
+
+# Keys below HKLM (64-bit view spelling) that may be deleted whole or have ownership taken.
+DESTRUCTIVE_ROOTS = (
+    lic.MSLICENSING_KEY,
+    "SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing",
+    lic.GRACE_PERIOD_KEY,
+)
+
+Tree = t.List[t.Tuple[str, t.Dict[str, t.Tuple[str, t.Any]]]]
+
+
+def destructive_allowed(path: str) -> bool:
+    normal = path.strip("\\").lower()
+    return any(normal == root.lower() or normal.startswith(root.lower() + "\\") for root in DESTRUCTIVE_ROOTS)
+
+
+def read_tree_op(op_id: str, path: str, view: int = 64) -> dict[str, t.Any]:
+    return {"id": op_id, "op": "read_tree", "path": path, "view": view}
+
+
+def tree_of(result: dict[str, t.Any], path: str, view: int) -> Tree | None:
+    """[(key path, {name: (type, data)})], parents first; None when the key does not exist."""
+    if not result.get("ok"):
+        raise agent_failure(result.get("error") or {}, registry.display_path(path, view))
+    if not result.get("exists"):
+        return None
+    return [(entry["path"], {value["name"]: registry.from_wire(value) for value in entry.get("values") or []})
+            for entry in result.get("keys") or []]
+
+
+def reg_keys(tree: Tree, view: int) -> list[RegKey]:
+    return [RegKey(file_key_path(path, view), values=dict(values)) for path, values in tree]
+
+
+def summary(tree: Tree | None) -> dict[str, int]:
+    if not tree:
+        return {"keys": 0, "values": 0}
+    return {"keys": len(tree), "values": sum(len(values) for _path, values in tree)}
