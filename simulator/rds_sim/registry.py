@@ -39,10 +39,13 @@ class Registry:
         return real_path(path, view).lower() in self._keys
 
     def create_key(self, path: str, view: int = 64) -> None:
+        # As in Windows, a key stores only its own name: an existing parent keeps its spelling.
         parts = real_path(path, view).split("\\")
+        display = ""
         for depth in range(1, len(parts) + 1):
-            sub = "\\".join(parts[:depth])
-            self._keys.setdefault(sub.lower(), (sub, {}))
+            lower = "\\".join(parts[:depth]).lower()
+            candidate = f"{display}\\{parts[depth - 1]}" if display else parts[depth - 1]
+            display = self._keys.setdefault(lower, (candidate, {}))[0]
 
     def values(self, path: str, view: int = 64) -> list[dict[str, t.Any]]:
         _, values = self._keys[real_path(path, view).lower()]
