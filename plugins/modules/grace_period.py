@@ -62,10 +62,6 @@ attributes:
   diff_mode:
     support: full
     description: The timebomb values a reset removes.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows Server RD Session Hosts reached over a connection with a PowerShell shell.
 notes:
   - On Windows Server 2022 and later the GracePeriod key may be locked so that only SYSTEM can change
     it; the reset then fails with nothing changed and says what would work (reported by public reset
@@ -77,6 +73,8 @@ seealso:
   - name: RDS licensing troubleshooting guidance
     description: Microsoft's explanation of the grace period and why resetting it is not recommended.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

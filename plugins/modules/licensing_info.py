@@ -46,21 +46,15 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is no diff.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows hosts reached over a connection with a PowerShell shell.
 notes:
-  - Requires a connection with a PowerShell shell (C(winrm), C(psrp), or C(ssh) with
-    C(ansible_shell_type=powershell)) and a user that is an elevated local administrator.
-    Only C(winrm) is exercised by the collection's tests.
-  - C(become) is not supported; the agent runs as the connection user.
   - A C(days_left) of V(0) means the 120-day grace period is over, which is normal once licensing
     is configured; the state is V(expired) and a warning is raised only when licensing is not configured.
 seealso:
   - name: RDS licensing troubleshooting guidance
     description: Microsoft's guide to the registry values and Group Policy settings this module reads.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing maintainers (@remote-desktop)
 """

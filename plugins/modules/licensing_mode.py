@@ -104,14 +104,7 @@ attributes:
   diff_mode:
     support: full
     description: The mode (name and number) and the server list before and after, and the effective result.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows Server RD Session Hosts reached over a connection with a PowerShell shell.
 notes:
-  - Requires a connection with a PowerShell shell (C(winrm), C(psrp), or C(ssh) with
-    C(ansible_shell_type=powershell)) and a user that is an elevated local administrator.
-    Only C(winrm) is exercised by the collection's tests.
   - Microsoft documents no way for the Remote Desktop service to pick up a new mode without a restart,
     so the module reports RV(restart_required) after a change; whether a TermService restart is always
     enough (rather than a reboot) has not been verified in a lab.
@@ -123,6 +116,8 @@ seealso:
   - name: RDS licensing troubleshooting guidance
     description: Microsoft's guide to the licensing mode, servers and Group Policy precedence.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

@@ -58,10 +58,6 @@ attributes:
   diff_mode:
     support: full
     description: The keys that are (or would be) removed.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows clients and servers reached over a connection with a PowerShell shell.
 notes:
   - The host's license cache is rebuilt the next time its Remote Desktop client connects.
   - Nothing checks that the cache did not change between the read and the delete (a client
@@ -71,6 +67,8 @@ seealso:
   - name: KB 187614, Remove Terminal Server licenses from an RDP client
     description: Microsoft's procedure this module automates.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/remove-terminal-server-licenses-from-rdp
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

@@ -58,16 +58,14 @@ attributes:
   diff_mode:
     support: none
     description: Nothing on the host changes.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows hosts reached over a connection with a PowerShell shell.
 notes:
   - C(changed) is V(false) unless O(remote_copy) wrote the file on the host; the controller file is new every run.
   - Values of types the .NET registry API does not name (such as REG_RESOURCE_LIST) are exported as
     C(hex(0)) data, as M(ansible.windows.win_regedit) reports them.
 seealso:
   - module: remote_desktop.licensing.registry_restore
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

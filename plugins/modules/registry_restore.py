@@ -50,10 +50,6 @@ attributes:
   diff_mode:
     support: full
     description: Keys created or deleted, and each value before and after with its type.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows hosts reached over a connection with a PowerShell shell.
 notes:
   - Only C(HKEY_LOCAL_MACHINE) keys are restored; paths are written as the file spells them, so a
     C(WOW6432Node) key in the file is the 32-bit view's key on the host.
@@ -62,6 +58,8 @@ notes:
 seealso:
   - module: remote_desktop.licensing.registry_backup
   - module: remote_desktop.licensing.mslicensing
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

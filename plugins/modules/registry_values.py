@@ -100,14 +100,7 @@ attributes:
   diff_mode:
     support: full
     description: One line per changed value, before and after, with its type.
-  platform:
-    support: full
-    platforms: windows
-    description: Windows hosts reached over a connection with a PowerShell shell.
 notes:
-  - Requires a connection with a PowerShell shell (C(winrm), C(psrp), or C(ssh) with
-    C(ansible_shell_type=powershell)) and a user that is an elevated local administrator.
-    Only C(winrm) is exercised by the collection's tests.
   - The read and the write are two calls; a value changed on the host between them is overwritten
     with the wanted data.
   - Values under C(HKLM\\SOFTWARE\\Policies) are what Group Policy writes; a domain GPO puts its own
@@ -116,6 +109,8 @@ notes:
 seealso:
   - module: ansible.windows.win_regedit
   - module: remote_desktop.licensing.licensing_mode
+extends_documentation_fragment:
+  - remote_desktop.licensing.agent
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

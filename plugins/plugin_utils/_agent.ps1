@@ -82,14 +82,20 @@ function ConvertTo-WireValue {
     return $entry
 }
 
+# read_key: one key's values and subkey names. read_tree: the key and every subkey below it.
 function Invoke-ReadKey {
-    param($Op)
+    param($Op, [bool]$Tree = $false)
     $path = [string](Get-Field $Op 'path' '')
     $base = Open-LocalMachine (Get-Field $Op 'view' 64)
     try {
         $key = $base.OpenSubKey($path, $false)
         if ($null -eq $key) { return [ordered]@{ ok = $true; exists = $false } }
         try {
+            if ($Tree) {
+                $keys = New-Object -TypeName System.Collections.ArrayList
+                Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000))
+                return [ordered]@{ ok = $true; exists = $true; keys = $keys.ToArray() }
+            }
             $values = New-Object -TypeName System.Collections.ArrayList
             foreach ($name in $key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $key $name)) }
             $subkeys = [string[]]@($key.GetSubKeyNames())
@@ -374,23 +380,6 @@ function Add-TreeKey {
     }
 }
 
-function Invoke-ReadTree {
-    param($Op)
-    $path = [string](Get-Field $Op 'path' '')
-    $base = Open-LocalMachine (Get-Field $Op 'view' 64)
-    try {
-        $key = $base.OpenSubKey($path, $false)
-        if ($null -eq $key) { return [ordered]@{ ok = $true; exists = $false } }
-        try {
-            $keys = New-Object -TypeName System.Collections.ArrayList
-            Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000))
-            return [ordered]@{ ok = $true; exists = $true; keys = $keys.ToArray() }
-        }
-        finally { $key.Dispose() }
-    }
-    finally { $base.Dispose() }
-}
-
 function Invoke-DeleteTree {
     param($Op, $Journal)
     $path = [string](Get-Field $Op 'path' '')
@@ -540,7 +529,7 @@ function Invoke-Operation {
     if ($name -eq 'set_value') { return Invoke-SetValue $Op $Journal }
     if ($name -eq 'delete_value') { return Invoke-DeleteValue $Op $Journal }
     if ($name -eq 'restart_service') { return Invoke-RestartService $Op }
-    if ($name -eq 'read_tree') { return Invoke-ReadTree $Op }
+    if ($name -eq 'read_tree') { return Invoke-ReadKey $Op $true }
     if ($name -eq 'delete_tree') { return Invoke-DeleteTree $Op $Journal }
     if ($name -eq 'create_key') { return Invoke-CreateKey $Op $Journal }
     if ($name -eq 'write_file') { return Invoke-WriteFile $Op }

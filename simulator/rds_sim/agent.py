@@ -15,7 +15,6 @@ from rds_sim import writes
 from rds_sim.host import Host, SimulatedFailure
 
 PROTOCOL_VERSION = 1
-READ_OPS = ("read_key", "wmi_terminal_service", "computer_system", "service_status")
 
 
 def _load_payload_module(collection_root: str) -> t.Any:
@@ -107,47 +106,56 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
     return answer
 
 
+def _read_key(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+    path, view = str(op.get("path", "")), int(op.get("view", 64))
+    host.check_access(path, view)
+    if not host.registry.key_exists(path, view):
+        return {"ok": True, "exists": False}
+    return {"ok": True, "exists": True,
+            "values": [_wire(entry) for entry in host.registry.values(path, view)],
+            "subkeys": host.registry.subkeys(path, view)}
+
+
+def _computer_system(host: Host, _op: dict[str, t.Any]) -> dict[str, t.Any]:
+    domain = host.facts.get("domain", {})
+    return {"ok": True, "name": host.facts.get("computer_name", host.name.upper()),
+            "part_of_domain": bool(domain.get("part_of_domain")), "domain": domain.get("domain", "WORKGROUP"),
+            "domain_role": int(domain.get("domain_role", 2))}
+
+
+def _service_status(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+    services = host.facts.get("services", {})
+    return {"ok": True, "services": {
+        svc: ({"exists": True, "status": services[svc]} if svc in services else {"exists": False, "status": None})
+        for svc in op.get("names") or []}}
+
+
+# Each operation's handler: reads take (host, op); writes also take the request's undo journal.
+_READS: dict[str, t.Callable[[Host, dict[str, t.Any]], dict[str, t.Any]]] = {
+    "read_key": _read_key,
+    "read_tree": writes.read_tree,
+    "wmi_terminal_service": lambda host, _op: host.wmi_terminal_service(),
+    "computer_system": _computer_system,
+    "service_status": _service_status,
+}
+_WRITES: dict[str, t.Callable[[Host, dict[str, t.Any], writes.Journal], dict[str, t.Any]]] = {
+    "set_value": writes.set_value,
+    "delete_value": writes.delete_value,
+    "delete_tree": writes.delete_tree,
+    "create_key": writes.create_key,
+    "restart_service": lambda host, op, _journal: writes.restart_service(host, op),
+    "write_file": lambda host, op, _journal: writes.write_file(host, op),
+    "grace_reset": lambda host, op, _journal: writes.grace_reset(host, op),
+}
+
+
 def _operation(host: Host, op: dict[str, t.Any], journal: writes.Journal) -> dict[str, t.Any]:
     name = op.get("op")
-    if name == "set_value":
-        return writes.set_value(host, op, journal)
-    if name == "delete_value":
-        return writes.delete_value(host, op, journal)
-    if name == "restart_service":
-        return writes.restart_service(host, op)
-    if name == "read_tree":
+    if name in _READS:
         host.count("reads")
-        return writes.read_tree(host, op)
-    if name == "delete_tree":
-        return writes.delete_tree(host, op, journal)
-    if name == "create_key":
-        return writes.create_key(host, op, journal)
-    if name == "write_file":
-        return writes.write_file(host, op)
-    if name == "grace_reset":
-        return writes.grace_reset(host, op)
-    if name in READ_OPS:
-        host.count("reads")
-    if name == "read_key":
-        path, view = str(op.get("path", "")), int(op.get("view", 64))
-        host.check_access(path, view)
-        if not host.registry.key_exists(path, view):
-            return {"ok": True, "exists": False}
-        return {"ok": True, "exists": True,
-                "values": [_wire(entry) for entry in host.registry.values(path, view)],
-                "subkeys": host.registry.subkeys(path, view)}
-    if name == "wmi_terminal_service":
-        return host.wmi_terminal_service()
-    if name == "computer_system":
-        domain = host.facts.get("domain", {})
-        return {"ok": True, "name": host.facts.get("computer_name", host.name.upper()),
-                "part_of_domain": bool(domain.get("part_of_domain")), "domain": domain.get("domain", "WORKGROUP"),
-                "domain_role": int(domain.get("domain_role", 2))}
-    if name == "service_status":
-        services = host.facts.get("services", {})
-        return {"ok": True, "services": {
-            svc: ({"exists": True, "status": services[svc]} if svc in services else {"exists": False, "status": None})
-            for svc in op.get("names") or []}}
+        return _READS[name](host, op)
+    if name in _WRITES:
+        return _WRITES[name](host, op, journal)
     return {"ok": False, "error": {"kind": "invalid_argument", "message": f"unknown operation: {name}", "path": None}}
 
 
