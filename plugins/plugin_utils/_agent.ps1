@@ -145,6 +145,46 @@ function Invoke-WmiTerminalService {
     return $result
 }
 
+# RD License Server: Win32_TSLicenseServer, its key packs and issued licenses counted by status
+# (root\cimv2; the classes exist only where the RD Licensing role is installed).
+function Invoke-WmiLicenseServer {
+    param($Op)
+    try { $server = Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseServer' }
+    catch { return [ordered]@{ ok = $true; exists = $false; reason = [string]$_.Exception.Message } }
+    if ($null -eq $server) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TSLicenseServer instance' } }
+    $result = [ordered]@{
+        ok = $true; exists = $true
+        server_role = [int]$server.ServerRole; database_path = [string]$server.DatabasePath
+        product_id = [string]$server.ProductId; version = [string]$server.Version
+        activation_status = $null; activation_error = $null; license_server_id = $null
+        key_packs = @(); issued_by_status = [ordered]@{}
+    }
+    try { $result.activation_status = [int](Invoke-CimMethod -InputObject $server -MethodName 'GetActivationStatus').ActivationStatus }
+    catch { $result.activation_error = [string]$_.Exception.Message }
+    try { $result.license_server_id = [string](Invoke-CimMethod -InputObject $server -MethodName 'GetLicenseServerID').sLicenseServerId }
+    catch { $result.license_server_id = $null }
+    $packs = New-Object -TypeName System.Collections.ArrayList
+    foreach ($pack in @(Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseKeyPack')) {
+        $expires = $null
+        if ($null -ne $pack.ExpirationDate) { $expires = ([datetime]$pack.ExpirationDate).ToUniversalTime().ToString('o') }
+        $null = $packs.Add([ordered]@{
+            key_pack_id = [int]$pack.KeyPackId; description = [string]$pack.Description; type_and_model = [string]$pack.TypeAndModel
+            key_pack_type = [int]$pack.KeyPackType; product_type = [int]$pack.ProductType
+            product_version = [string]$pack.ProductVersion; product_version_id = [int]$pack.ProductVersionID
+            total = [long]$pack.TotalLicenses; issued = [long]$pack.IssuedLicenses; available = [long]$pack.AvailableLicenses
+            expiration = $expires
+        })
+    }
+    $result.key_packs = $packs.ToArray()
+    # Counted here so that thousands of issued licenses do not travel back one by one.
+    foreach ($license in @(Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSIssuedLicense')) {
+        $status = [string][int]$license.LicenseStatus
+        if ($result.issued_by_status.Contains($status)) { $result.issued_by_status[$status] = $result.issued_by_status[$status] + 1 }
+        else { $result.issued_by_status[$status] = 1 }
+    }
+    return $result
+}
+
 function Invoke-ComputerSystem {
     param($Op)
     $system = Get-CimInstance -ClassName 'Win32_ComputerSystem'
@@ -537,6 +577,7 @@ function Invoke-Operation {
     if ($name -eq 'read_key') { return Invoke-ReadKey $Op }
     if ($name -eq 'wmi_terminal_service') { return Invoke-WmiTerminalService $Op }
     if ($name -eq 'computer_system') { return Invoke-ComputerSystem $Op }
+    if ($name -eq 'wmi_license_server') { return Invoke-WmiLicenseServer $Op }
     if ($name -eq 'service_status') { return Invoke-ServiceStatus $Op }
     return New-OpError 'invalid_argument' ('unknown operation: ' + $name)
 }

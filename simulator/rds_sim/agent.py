@@ -135,6 +135,7 @@ _READS: dict[str, t.Callable[[Host, dict[str, t.Any]], dict[str, t.Any]]] = {
     "read_key": _read_key,
     "read_tree": writes.read_tree,
     "wmi_terminal_service": lambda host, _op: host.wmi_terminal_service(),
+    "wmi_license_server": lambda host, _op: host.wmi_license_server(),
     "computer_system": _computer_system,
     "service_status": _service_status,
 }

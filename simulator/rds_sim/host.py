@@ -4,6 +4,7 @@ its operation counters. WMI answers are derived from the registry, as on a real 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import math
 import threading
@@ -132,6 +133,26 @@ class Host:
         if timebomb is None or expiry is None:
             raise SimulatedFailure("wmi_error", "The system cannot find the file specified.", "0x80070002")
         return max(0, math.ceil((expiry - (now or time.time())) / scenarios.DAY))
+
+    def wmi_license_server(self) -> dict[str, t.Any]:
+        """Win32_TSLicenseServer and friends, from the license_server facts."""
+        server = self.facts.get("license_server")
+        if not server:
+            return {"ok": True, "exists": False, "reason": "Invalid class \"Win32_TSLicenseServer\""}
+        packs = []
+        for pack in server["key_packs"]:
+            expires = pack.get("expiration")
+            packs.append({**{key: value for key, value in pack.items() if key != "expiration"},
+                          "available": max(0, pack["total"] - pack["issued"]),
+                          "expiration": None if expires is None else
+                          datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).isoformat()})
+        counts: dict[str, int] = {}
+        for item in server["issued"]:
+            counts[str(item["status"])] = counts.get(str(item["status"]), 0) + 1
+        return {"ok": True, "exists": True, "server_role": server["server_role"], "database_path": server["database_path"],
+                "product_id": server["product_id"], "version": server["version"],
+                "activation_status": server["activation_status"], "activation_error": None,
+                "license_server_id": server["license_server_id"], "key_packs": packs, "issued_by_status": counts}
 
     def wmi_terminal_service(self) -> dict[str, t.Any]:
         mode, mode_from_policy = self.effective_mode()

@@ -43,6 +43,7 @@ OS_PRESETS: dict[str, dict[str, t.Any]] = {
 
 LICENSING_PRESETS = (
     "fresh", "per_device", "per_user", "gpo_conflict", "grace_expiring", "grace_expired", "client_cache",
+    "license_server", "unactivated",
 )
 
 DESCRIPTIONS = {
@@ -53,6 +54,8 @@ DESCRIPTIONS = {
     "grace_expiring": "RD Session Host, licensing not configured, 5 days of grace left",
     "grace_expired": "RD Session Host, licensing not configured, grace period over (0 days)",
     "client_cache": "Windows 11 RDP client with an MSLicensing cache (HardwareID and two Store entries)",
+    "license_server": "activated RD License Server (no Session Host role) with Per User and Per Device CAL packs and issued licenses",
+    "unactivated": "RD License Server that is not activated, one Per Device pack (combine: license_server+unactivated)",
     **{name: f"operating system {preset['ProductName']} (combine: fresh+{name})" for name, preset in OS_PRESETS.items()},
 }
 
@@ -153,6 +156,15 @@ def _apply(state: dict[str, t.Any], preset: str, now: float) -> None:
         facts["grace_expiry"] = now - 3 * DAY
     elif preset == "client_cache":
         _make_client(state)
+    elif preset == "license_server":
+        _make_license_server(state, now)
+    elif preset == "unactivated":
+        if "license_server" not in state["facts"]:
+            _make_license_server(state, now)
+        server = state["facts"]["license_server"]
+        server.update(activation_status=1, license_server_id=None)
+        server["key_packs"] = [pack for pack in server["key_packs"] if pack["product_type"] == 0][:1]
+        server["issued"] = [item for item in server["issued"] if item["key_pack_id"] == server["key_packs"][0]["key_pack_id"]]
     else:
         raise ValueError(f"unknown scenario '{preset}'")
 
@@ -176,6 +188,42 @@ def _make_client(state: dict[str, t.Any]) -> None:
     state["facts"]["services"] = {"TermService": "Running", "UmRdpService": "Running", "SessionEnv": "Stopped"}
     state["facts"]["ps_version"] = "5.1.22621.4391"
     state["facts"]["grace_expiry"] = None
+
+
+LICENSE_SERVER_PARAMETERS = "SYSTEM\\CurrentControlSet\\Services\\TermServLicensing\\Parameters"
+
+
+def _make_license_server(state: dict[str, t.Any], now: float) -> None:
+    """An RD License Server that is not a Session Host: key packs of both CAL types and versions,
+    temporary and permanent Per Device licenses issued (Per User CALs are tracked in AD)."""
+    registry = state["registry"]
+    for key in (RDSH_COMPONENT_KEY, LICENSING_CORE_KEY, GRACE_KEY):
+        registry.pop(key, None)
+    registry[LICENSE_SERVER_PARAMETERS] = {"Role": _dword(0), "DBPath": _sz("C:\\Windows\\System32\\LServer")}
+    registry[f"{SERVICES_KEY}\\TermServLicensing"] = {"Start": _dword(2)}
+    state["facts"]["services"]["TermServLicensing"] = "Running"
+    year = 365 * DAY
+    packs = [
+        {"key_pack_id": 2, "description": "Remote Desktop Services Per User CAL", "type_and_model": "RDS Per User CAL",
+         "key_pack_type": 2, "product_type": 1, "product_version": "Windows Server 2022", "product_version_id": 6,
+         "total": 50, "issued": 0, "expiration": now + 3 * year},
+        {"key_pack_id": 3, "description": "Remote Desktop Services Per Device CAL", "type_and_model": "RDS Per Device CAL",
+         "key_pack_type": 2, "product_type": 0, "product_version": "Windows Server 2022", "product_version_id": 6,
+         "total": 25, "issued": 3, "expiration": now + 3 * year},
+        {"key_pack_id": 4, "description": "Remote Desktop Services Per Device CAL", "type_and_model": "RDS Per Device CAL",
+         "key_pack_type": 1, "product_type": 0, "product_version": "Windows Server 2019", "product_version_id": 5,
+         "total": 10, "issued": 10, "expiration": now + year},
+        {"key_pack_id": 1, "description": "Temporary Licenses for Remote Desktop Services Per Device CAL",
+         "type_and_model": "RDS Per Device CAL", "key_pack_type": 4, "product_type": 0,
+         "product_version": "Windows Server 2022", "product_version_id": 6, "total": 0, "issued": 2, "expiration": None},
+    ]
+    issued = ([{"key_pack_id": 3, "status": 2}] * 3 + [{"key_pack_id": 4, "status": 2}] * 9 + [{"key_pack_id": 4, "status": 4}]
+              + [{"key_pack_id": 1, "status": 1}] * 2)
+    state["facts"]["license_server"] = {
+        "activation_status": 0, "license_server_id": "12345-67890-ABCDE-FGHIJ-KLMNO-PQRST-UVWXY",
+        "server_role": 1, "database_path": "C:\\Windows\\system32\\LServer\\", "product_id": "00490-92005-99454-AT527",
+        "version": "10.0.20348", "key_packs": packs, "issued": issued,
+    }
 
 
 def build(name: str, scenario: str, now: float) -> dict[str, t.Any]:
