@@ -15,7 +15,8 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_b
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 SUBSETS = ["mode", "license_servers", "grace"]
-TIMEBOMB_PREFIX, TIMEBOMB_MARK = "L$", "TIMEBOMB"
+TIMEBOMB_PREFIX = "L$"
+TIMEBOMB_MARK = "TIMEBOMB"
 
 OWNERSHIP_ADVICE = (
     "Administrators could not take ownership of the GracePeriod key, so nothing was changed. Hardened "

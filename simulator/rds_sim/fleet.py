@@ -111,7 +111,8 @@ def create(directory: str, count: int, scenario_list: list[str], latency_ms: flo
 
 def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, dict[str, t.Any]]) -> None:
     hosts: dict[str, t.Any] = {}
-    groups: dict[str, dict[str, t.Any]] = {"rds_session_hosts": {"hosts": {}}, "rdp_clients": {"hosts": {}}}
+    groups: dict[str, dict[str, t.Any]] = {"rds_session_hosts": {"hosts": {}}, "rdp_clients": {"hosts": {}},
+                                           "rds_license_servers": {"hosts": {}}}
     for name, state in states.items():
         refused = state["faults"].get("refused")
         hosts[name] = {
@@ -122,7 +123,9 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
         if state["faults"].get("hang_s"):
             hosts[name]["ansible_winrm_read_timeout_sec"] = 4
             hosts[name]["ansible_winrm_operation_timeout_sec"] = 3
-        group = "rdp_clients" if "client_cache" in state["scenario"] else "rds_session_hosts"
+        group = ("rdp_clients" if "client_cache" in state["scenario"] else
+                 "rds_license_servers" if "license_server" in state["scenario"] or "unactivated" in state["scenario"] else
+                 "rds_session_hosts")
         groups[group]["hosts"][name] = None
         groups.setdefault(f"scenario_{state['scenario'].replace('+', '_')}", {"hosts": {}})["hosts"][name] = None
     inventory = {"all": {
