@@ -1,0 +1,120 @@
+"""The collection's playbooks and roles over a mixed simulated fleet: drift detection that never
+writes and answers the same with --check, configuration in batches, role argument validation."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.helpers.fleet import SimFleet, run_playbook
+
+MIXED = ["fresh", "per_device", "gpo_conflict", "grace_expiring", "client_cache", "license_server"]
+BASELINE = {"mode": "per_user", "license_servers": ["ls01.example.test"], "forbid_policy_conflicts": True}
+CORE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\Licensing Core"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    fleet = SimFleet(tmp_path_factory.mktemp("mixed")).up(len(MIXED), MIXED)
+    yield fleet
+    fleet.down()
+
+
+def play(fleet, name, results_dir, args=(), **extra):
+    """ansible-playbook remote_desktop.licensing.<name>; the role writes one JSON file per host."""
+    return run_playbook(f"remote_desktop.licensing.{name}", fleet.inventory, str(results_dir), extra, args=list(args))
+
+
+def drift_of(run):
+    return {host: sorted(item["setting"] for item in result["drift"]) for host, result in run.results.items() if result["drift"]}
+
+
+def test_drift_check_lists_exactly_what_differs_and_never_writes(fleet, tmp_path):
+    fleet.reset_stats()
+    options = {"drift_check_baseline": BASELINE}
+    normal = play(fleet, "drift_check", tmp_path / "normal", drift_check_results_dir=str(tmp_path / "normal"), **options)
+    checked = play(fleet, "drift_check", tmp_path / "check", ["--check"], drift_check_results_dir=str(tmp_path / "check"),
+                   **options)
+    assert normal.rc == 0 and checked.rc == 0, normal.output
+    assert normal.results == checked.results
+    assert drift_of(normal) == {
+        "fresh-01": ["license_servers", "mode"],
+        "per-device-02": ["mode"],
+        "gpo-conflict-03": ["license_servers", "license_servers_policy_conflict", "mode", "mode_policy_conflict"],
+        "grace-expiring-04": ["license_servers", "mode"],
+    }
+    gpo = normal.results["gpo-conflict-03"]
+    assert gpo["policy_controlled"] is True and all(item["gpo_overrides_local_fix"] for item in gpo["drift"])
+    assert {item["source"] for item in gpo["drift"]} == {"policy"}
+    assert normal.results["fresh-01"]["policy_controlled"] is False
+    # Only Session Hosts are in the default group; nothing anywhere was written.
+    assert set(normal.results) == {"fresh-01", "per-device-02", "gpo-conflict-03", "grace-expiring-04"}
+    assert all(counters["writes"] == 0 for counters in fleet.stats().values())
+
+
+def test_configure_then_only_the_policy_controlled_host_drifts(fleet, tmp_path):
+    configured = play(fleet, "configure_licensing", tmp_path / "unused",
+                      licensing_mode_license_servers=["ls01.example.test"])
+    assert configured.rc != 0  # the GPO host fails by default: a local write would have no effect
+    assert "gpo-conflict-03" in configured.output and "Group Policy sets LicensingMode" in configured.output
+    assert fleet.value("fresh-01", CORE, "LicensingMode") == {"type": "dword", "data": 4}
+    after = play(fleet, "drift_check", tmp_path / "after", drift_check_results_dir=str(tmp_path / "after"),
+                 drift_check_baseline=BASELINE)
+    assert list(drift_of(after)) == ["gpo-conflict-03"]
+
+
+def test_role_argument_spec_rejects_a_bad_value_before_anything_runs(fleet, tmp_path):
+    fleet.reset_stats()
+    run = play(fleet, "configure_licensing", tmp_path / "unused", licensing_mode_mode="per_seat")
+    assert run.rc != 0
+    assert "value of licensing_mode_mode must be one of: per_user, per_device, aad_per_user, got: per_seat" in run.output
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+
+
+def test_grace_report_classifies_each_host(fleet, tmp_path):
+    for host, scenario in (("fresh-01", "fresh"), ("per-device-02", "per_device"), ("grace-expiring-04", "grace_expiring")):
+        fleet.reset_host(host, scenario)
+    run = play(fleet, "grace_report", tmp_path / "grace", grace_report_results_dir=str(tmp_path / "grace"))
+    assert run.rc == 0, run.output
+    classes = {host: result["class"] for host, result in run.results.items()}
+    assert classes["fresh-01"] == "ok" and classes["per-device-02"] == "ok"
+    assert classes["grace-expiring-04"] == "critical"
+    assert run.results["grace-expiring-04"]["days_left"] in (4, 5)
+
+
+def test_license_server_report_and_mslicensing_reset_use_their_groups(fleet, tmp_path):
+    report = play(fleet, "license_server_report", tmp_path / "ls", license_server_report_results_dir=str(tmp_path / "ls"))
+    assert report.rc == 0 and list(report.results) == ["license-server-06"]
+    result = report.results["license-server-06"]
+    assert result["activation"] == "activated" and result["issued_licenses"]["temporary"] == 2
+    assert {(group["product_version"], group["cal_type"]) for group in result["capacity"]} == {
+        ("Windows Server 2019", "per_device"), ("Windows Server 2022", "per_device"), ("Windows Server 2022", "per_user")}
+    reset = play(fleet, "mslicensing_reset", tmp_path / "unused", mslicensing_reset_backup_dir=str(tmp_path / "b"))
+    assert reset.rc == 0, reset.output
+    assert os.listdir(tmp_path / "b") == ["client-cache-05"]
+
+
+def test_batches_stop_at_the_failure_percentage(tmp_path):
+    fleet = SimFleet(tmp_path / "batch").up(4, ["fresh"], faults=[f"fresh-01=access_denied:{CORE}"])
+    try:
+        run = play(fleet, "configure_licensing", tmp_path / "unused", batch_size=2, max_fail_percentage=0)
+        assert run.rc != 0
+        stats = fleet.stats()
+        assert stats["fresh-02"]["writes"] == 1  # the mode; no servers were asked for
+        # The first batch failed past 0 %: the second batch never ran.
+        assert stats["fresh-03"]["commands"] == 0 and stats["fresh-04"]["commands"] == 0
+        assert fleet.value("fresh-03", CORE, "LicensingMode") == {"type": "dword", "data": 5}
+    finally:
+        fleet.down()
+
+
+def test_playbooks_parse_and_list_their_hosts(fleet):
+    for name in ("configure_licensing", "mslicensing_reset", "grace_report", "drift_check", "grace_reset",
+                 "license_server_report"):
+        run = run_playbook(f"remote_desktop.licensing.{name}", fleet.inventory, "/tmp/unused-results", {},
+                           args=["--list-hosts"])
+        assert run.rc == 0, run.output
+    listed = run_playbook("remote_desktop.licensing.grace_reset", fleet.inventory, "/tmp/unused-results",
+                          {"target_hosts": "scenario_fresh"}, args=["--list-hosts"])
+    assert "fresh-01" in listed.output and "per-device-02" not in listed.output
