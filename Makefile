@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test unit contract integration static clean
+.PHONY: setup demo test unit contract integration molecule static clean
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ contract: setup
 
 integration: setup
 	$(BIN)/python -m pytest tests/integration
+
+molecule: setup
+	$(BIN)/python -m pytest tests/molecule
 
 static: setup
 	$(BIN)/python -m pytest tests/static

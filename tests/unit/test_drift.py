@@ -1,0 +1,72 @@
+"""Drift against a baseline and grace classification, on licensing_info-shaped reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
+
+
+def report(policy_mode=None, local_mode=None, policy_servers=None, local_servers=None, days=100, state="active"):
+    effective_mode = policy_mode if policy_mode is not None else local_mode
+    names = {2: "per_device", 4: "per_user", 5: "not_configured", None: None}
+    servers = policy_servers if policy_servers is not None else local_servers
+    return {
+        "mode": {"effective": effective_mode, "effective_name": names[effective_mode] or "not_configured",
+                 "source": "policy" if policy_mode is not None else "local" if local_mode is not None else "unset",
+                 "policy": policy_mode, "policy_name": names[policy_mode], "local": local_mode, "local_name": names[local_mode]},
+        "license_servers": {"effective": servers or [], "policy": policy_servers, "local": local_servers,
+                            "source": "policy" if policy_servers is not None else "local" if local_servers is not None else "unset"},
+        "grace_period": {"days_left": days, "state": state},
+    }
+
+
+def settings(items):
+    return sorted(item["setting"] for item in items)
+
+
+def test_matching_host_has_no_drift():
+    assert _drift.drift(report(local_mode=4, local_servers=["LS01"]), {"mode": "per_user", "license_servers": ["ls01"]}) == []
+
+
+def test_local_drift_can_be_fixed_locally():
+    items = _drift.drift(report(local_mode=2, local_servers=["ls09"]), {"mode": "per_user", "license_servers": ["ls01"]})
+    assert settings(items) == ["license_servers", "mode"]
+    assert all(item["source"] == "local" and not item["gpo_overrides_local_fix"] for item in items)
+    assert items[0] == {"setting": "mode", "expected": "per_user", "actual": "per_device", "source": "local",
+                        "gpo_overrides_local_fix": False}
+
+
+def test_policy_values_are_marked_as_overriding_a_local_fix():
+    items = _drift.drift(report(policy_mode=2, local_mode=4, policy_servers=["a"], local_servers=["b"]),
+                         {"mode": "per_user", "license_servers": ["b"], "forbid_policy_conflicts": True})
+    assert settings(items) == ["license_servers", "license_servers_policy_conflict", "mode", "mode_policy_conflict"]
+    assert all(item["gpo_overrides_local_fix"] for item in items)
+
+
+def test_server_order_matters():
+    assert settings(_drift.drift(report(local_mode=4, local_servers=["b", "a"]), {"license_servers": ["a", "b"]})) == \
+        ["license_servers"]
+
+
+@pytest.mark.parametrize("days,configured,drifted", [(5, False, True), (20, False, False), (0, True, False), (None, False, True)])
+def test_min_grace_days_only_while_licensing_is_not_configured(days, configured, drifted):
+    host = report(local_mode=4 if configured else 5, local_servers=["ls01"] if configured else None, days=days,
+                  state="unknown" if days is None else "active")
+    assert bool(_drift.drift(host, {"min_grace_days": 14})) is drifted
+
+
+def test_unknown_baseline_settings_are_refused():
+    with pytest.raises(_drift.BaselineError, match="unknown baseline setting"):
+        _drift.drift(report(), {"mode": "per_user", "licence_servers": []})
+
+
+@pytest.mark.parametrize("host,expected", [
+    (report(local_mode=5, days=100), "ok"), (report(local_mode=5, days=20), "warning"),
+    (report(local_mode=5, days=7), "critical"), (report(local_mode=5, days=0, state="expired"), "critical"),
+    (report(local_mode=4, local_servers=["ls01"], days=0, state="expired"), "ok"),
+    (report(local_mode=5, days=None, state="unknown"), "unknown"),
+    (report(local_mode=5, days=None, state="not_applicable"), "ok"),
+])
+def test_grace_classes(host, expected):
+    assert _drift.grace_class(host, 30, 7) == expected
