@@ -47,6 +47,8 @@ class LicensingActionBase(ActionBase):
     _supports_check_mode = True
     _supports_async = False
     DOCUMENTATION = ""
+    # False for plugins that only work on the controller (no agent, any connection).
+    NEEDS_AGENT = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
@@ -54,7 +56,8 @@ class LicensingActionBase(ActionBase):
         # Raises AnsibleActionFail with ansible-core's own validation message.
         _validation, args = self.validate_argument_spec(argument_spec=argument_spec_from_doc(self.DOCUMENTATION))
         try:
-            check_connection(self._connection, self._play_context, self._task.action)
+            if self.NEEDS_AGENT:
+                check_connection(self._connection, self._play_context, self._task.action)
             result.update(self.run_module(args, task_vars or {}))
         except AgentError as exc:
             result.update(exc.result)

@@ -27,7 +27,10 @@ def drift(report: dict[str, t.Any], baseline: dict[str, t.Any]) -> list[dict[str
     unknown = set(baseline or {}) - set(BASELINE_KEYS)
     if unknown:
         raise BaselineError(f"unknown baseline setting(s) {sorted(unknown)}; use {', '.join(BASELINE_KEYS)}")
-    items = []
+    items: list[dict[str, t.Any]] = []
+    role = report.get("role") or {}
+    if role.get("rdsh_installed") is False or (report.get("grace_period") or {}).get("state") == "not_applicable":
+        return items  # not an RD Session Host: session licensing settings do not apply
     mode = report.get("mode") or {}
     servers = report.get("license_servers") or {}
     wanted_mode = baseline.get("mode")

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file only documents the module; the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: fleet_report
+short_description: Build the fleet licensing report (JSON, CSV, Markdown, HTML) from per-host results
+version_added: 0.1.0
+description:
+  - Runs on the controller only. Reads the per-host results that the
+    C(remote_desktop.licensing.licensing_report) playbook saved (one C(<inventory_hostname>.json) per
+    host, from one run or from every slice of a sliced AWX job) and writes the fleet report.
+  - C(report.json), a stable document (C(schema_version) 1; the JSON Schema is
+    C(schemas/fleet_report.schema.json) in the collection's source) with one record per host and a summary.
+  - C(report.csv), one row per host with the columns host, status, os, mode, mode_source,
+    license_servers, grace_days_left, grace_state, grace_class, drift_count, error.
+  - C(report.md), a summary and a host table to paste into a ticket.
+  - C(report.html), one self-contained page (no script, nothing fetched) with a chart of grace days
+    left per host coloured by threshold, counts per licensing mode and per OS, the drift table and
+    the hosts that could not be read.
+  - Hosts listed in O(hosts) without a saved result are reported as C(missing); hosts whose saved
+    result says unreachable are reported as C(unreachable).
+  - Requires the C(jmespath) Python library on the controller; the summary is computed with jmespath queries.
+options:
+  results_dir:
+    description: The directory of per-host result files.
+    type: path
+    required: true
+  hosts:
+    description:
+      - Every host the report must cover, normally the inventory group the collection ran against,
+        so that a host with no result shows up. Defaults to the hosts that have a result file.
+    type: list
+    elements: str
+    default: []
+  output_dir:
+    description: Where the report files are written.
+    type: path
+    required: true
+  formats:
+    description: Which files to write.
+    type: list
+    elements: str
+    choices: [json, csv, md, html]
+    default: [json, csv, md, html]
+  warning_days:
+    description: Grace days left at or under which a host is V(warning) (while licensing is not configured).
+    type: int
+    default: 30
+  critical_days:
+    description: Grace days left at or under which a host is V(critical).
+    type: int
+    default: 7
+  baseline:
+    description:
+      - A drift baseline, as for the M(remote_desktop.licensing.licensing_drift) filter (C(mode),
+        C(license_servers), C(forbid_policy_conflicts), C(min_grace_days)). Without one, no drift is computed.
+    type: dict
+attributes:
+  check_mode:
+    support: full
+    description: Builds the report and returns the summary; writes no file.
+  diff_mode:
+    support: none
+    description: Not applicable.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the Ansible controller; it contacts no managed host.
+author:
+  - remote_desktop.licensing contributors (@remote-desktop-licensing)
+"""
+
+EXAMPLES = r"""
+- name: Build the report from what every slice saved
+  remote_desktop.licensing.fleet_report:
+    results_dir: /runner/artifacts/licensing
+    hosts: "{{ groups['rds_session_hosts'] }}"
+    output_dir: "{{ playbook_dir }}/licensing-report"
+    baseline: {mode: per_user, license_servers: [ls01.example.com]}
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+files:
+  description: The files written, by format.
+  returned: outside check mode
+  type: dict
+  sample: {html: /srv/report/report.html, json: /srv/report/report.json}
+summary:
+  description: The report's summary, as in report.json.
+  returned: always
+  type: dict
+  contains:
+    hosts:
+      description: Hosts in the report.
+      type: int
+    reachable:
+      description: Hosts whose licensing state was read.
+      type: int
+    unreachable:
+      description: Hosts that could not be reached.
+      type: list
+      elements: str
+    failed:
+      description: Hosts whose task failed.
+      type: list
+      elements: str
+    missing:
+      description: Hosts with no saved result.
+      type: list
+      elements: str
+    by_mode:
+      description: Reachable hosts per effective licensing mode.
+      type: dict
+    by_os:
+      description: Reachable hosts per operating system.
+      type: dict
+    by_grace_class:
+      description: Reachable hosts per grace class.
+      type: dict
+    drifted_hosts:
+      description: Hosts with at least one drifted setting.
+      type: list
+      elements: str
+    critical_hosts:
+      description: Hosts whose grace class is critical.
+      type: list
+      elements: str
+"""

@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright: remote_desktop.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to the remote_desktop.licensing collection; may change without notice.
+
+The fleet report: one record per host from the per-host results that each play (or each slice
+of a sliced AWX job) saved, a summary computed with jmespath queries, and the report rendered as
+JSON (schema version 1), CSV, Markdown and one self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import typing as t
+
+try:
+    import jmespath
+except ImportError:  # reported when a report is built, with what to install
+    jmespath = None
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
+
+SCHEMA_VERSION = 1
+CSV_COLUMNS = ("host", "status", "os", "mode", "mode_source", "license_servers", "grace_days_left", "grace_state",
+               "grace_class", "drift_count", "error")
+CLASS_COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "unknown": "#757575"}
+
+# Fleet queries, kept as jmespath expressions so administrators can reuse them on report.json.
+QUERIES = {
+    "reachable": "length(hosts[?status=='ok'])",
+    "unreachable": "hosts[?status=='unreachable'].host",
+    "failed": "hosts[?status=='failed'].host",
+    "drifted": "hosts[?drift_count > `0`].host",
+    "critical": "hosts[?grace_class=='critical'].host",
+    "modes": "hosts[?status=='ok'].mode",
+    "systems": "hosts[?status=='ok'].os",
+    "classes": "hosts[?status=='ok'].grace_class",
+}
+
+
+def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int],
+           baseline: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """One host's row from its saved licensing_info task result (None when nothing was saved)."""
+    base = {"host": host, "status": "missing", "os": None, "mode": None, "mode_source": None, "license_servers": [],
+            "license_servers_source": None, "grace_days_left": None, "grace_state": None, "grace_class": None,
+            "drift": [], "drift_count": 0, "warnings": [], "error": None}
+    if result is None:
+        base["error"] = "no result was saved for this host (not in any run or slice)"
+        return base
+    if result.get("unreachable"):
+        return {**base, "status": "unreachable", "error": str(result.get("msg") or "unreachable")}
+    licensing = result.get("licensing")
+    if result.get("failed") or not isinstance(licensing, dict):
+        return {**base, "status": "failed", "error": str(result.get("msg") or "the task failed")}
+    mode = licensing.get("mode") or {}
+    servers = licensing.get("license_servers") or {}
+    grace = licensing.get("grace_period") or {}
+    drift = _drift.drift(licensing, baseline) if baseline else []
+    return {
+        **base, "status": "ok",
+        "os": (licensing.get("os") or {}).get("server_version"),
+        "mode": mode.get("effective_name"), "mode_source": mode.get("source"),
+        "license_servers": list(servers.get("effective") or []), "license_servers_source": servers.get("source"),
+        "grace_days_left": grace.get("days_left"), "grace_state": grace.get("state"),
+        "grace_class": _drift.grace_class(licensing, thresholds["warning_days"], thresholds["critical_days"]),
+        "drift": drift, "drift_count": len(drift), "warnings": list(licensing.get("warnings") or []),
+    }
+
+
+def _counts(values: list[t.Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        key = str(value) if value is not None else "unknown"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline: dict[str, t.Any] | None,
+          generated_at: str) -> dict[str, t.Any]:
+    if jmespath is None:
+        raise ImportError("the fleet report needs the jmespath Python library on the controller: pip install jmespath")
+    hosts = sorted(records, key=lambda item: item["host"])
+    document = {"hosts": hosts}
+    found = {name: jmespath.search(query, document) for name, query in QUERIES.items()}
+    summary = {
+        "hosts": len(hosts), "reachable": found["reachable"],
+        "unreachable": found["unreachable"], "failed": found["failed"],
+        "missing": [item["host"] for item in hosts if item["status"] == "missing"],
+        "by_mode": _counts(found["modes"]), "by_os": _counts(found["systems"]), "by_grace_class": _counts(found["classes"]),
+        "drifted_hosts": found["drifted"], "critical_hosts": found["critical"],
+    }
+    return {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "thresholds": thresholds,
+            "baseline": baseline or None, "summary": summary, "hosts": hosts}
+
+
+# Renderers ------------------------------------------------------------------------------------
+
+def to_json(report: dict[str, t.Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=True) + "\n"
+
+
+def to_csv(report: dict[str, t.Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for item in report["hosts"]:
+        writer.writerow({**item, "license_servers": ";".join(item["license_servers"]),
+                         "grace_days_left": "" if item["grace_days_left"] is None else item["grace_days_left"],
+                         "error": item["error"] or ""})
+    return buffer.getvalue()
+
+
+def _md(value: t.Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: dict[str, t.Any]) -> str:
+    summary = report["summary"]
+    lines = [
+        "# RDS licensing report", "",
+        f"Generated {report['generated_at']}; warning at {report['thresholds']['warning_days']} days, "
+        f"critical at {report['thresholds']['critical_days']}.", "",
+        "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical |", "|---|---|---|---|---|---|",
+        f"| {summary['hosts']} | {summary['reachable']} | {len(summary['unreachable'])} | {len(summary['failed'])} "
+        f"| {len(summary['drifted_hosts'])} | {len(summary['critical_hosts'])} |", "",
+        "| Host | Status | OS | Mode (source) | License servers | Grace days | Class | Drift |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for item in report["hosts"]:
+        mode = f"{item['mode']} ({item['mode_source']})" if item["mode"] else ""
+        lines.append(f"| {_md(item['host'])} | {_md(item['status'])} | {_md(item['os'])} | {_md(mode)} "
+                     f"| {_md(', '.join(item['license_servers']))} | {_md(item['grace_days_left'])} "
+                     f"| {_md(item['grace_class'])} | {item['drift_count'] or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def _chart(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> str:
+    """An inline SVG bar chart of grace days left per host, coloured by class."""
+    shown = [item for item in hosts if item["status"] == "ok" and item["grace_state"] != "not_applicable"]
+    width, bar, gap, label = 720, 18, 6, 180
+    top = max([120] + [item["grace_days_left"] or 0 for item in shown])
+    height = max(1, len(shown)) * (bar + gap) + 30
+    parts = [f'<svg id="grace-chart" role="img" aria-label="Grace days left per host" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
+    for index, item in enumerate(shown):
+        y = index * (bar + gap)
+        days = item["grace_days_left"] or 0
+        length = int((width - label - 60) * days / top)
+        colour = CLASS_COLOURS.get(item["grace_class"] or "unknown", CLASS_COLOURS["unknown"])
+        name = html.escape(item["host"])
+        parts.append(f'<text x="{label - 6}" y="{y + 13}" text-anchor="end" font-size="12">{name}</text>')
+        parts.append(f'<rect class="bar {html.escape(item["grace_class"] or "unknown")}" x="{label}" y="{y}" '
+                     f'width="{max(length, 2)}" height="{bar}" fill="{colour}"><title>{name}: {days} day(s), '
+                     f'{html.escape(item["grace_class"] or "unknown")}</title></rect>')
+        parts.append(f'<text x="{label + max(length, 2) + 4}" y="{y + 13}" font-size="12">'
+                     f'{"?" if item["grace_days_left"] is None else days}</text>')
+    for threshold in (thresholds["critical_days"], thresholds["warning_days"]):
+        x = label + int((width - label - 60) * threshold / top)
+        parts.append(f'<line x1="{x}" y1="0" x2="{x}" y2="{height - 20}" stroke="#555" stroke-dasharray="4 3"/>')
+        parts.append(f'<text x="{x}" y="{height - 6}" font-size="11" text-anchor="middle">{threshold} d</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(headers: list[str], rows: list[list[t.Any]], table_id: str) -> str:
+    head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if cell is None else str(cell))}</td>" for cell in row) + "</tr>"
+                   for row in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def to_html(report: dict[str, t.Any]) -> str:
+    """One page, everything inline: no script, no stylesheet or font to fetch."""
+    summary, hosts, thresholds = report["summary"], report["hosts"], report["thresholds"]
+    drift_rows = [[item["host"], drift["setting"], drift["expected"], drift["actual"], drift["source"],
+                   "yes" if drift["gpo_overrides_local_fix"] else "no"] for item in hosts for drift in item["drift"]]
+    down = [[item["host"], item["status"], item["error"]] for item in hosts if item["status"] != "ok"]
+    style = ("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
+             "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}"
+             ".cards span{display:inline-block;margin-right:1.5em;font-size:1.1em}")
+    sections = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+        f"<title>RDS licensing report</title><style>{style}</style></head><body>",
+        "<h1>RDS licensing report</h1>",
+        f"<p>Generated {html.escape(report['generated_at'])}. Warning at {thresholds['warning_days']} days, "
+        f"critical at {thresholds['critical_days']} days left.</p>",
+        f'<p class="cards"><span>Hosts: {summary["hosts"]}</span><span>Reachable: {summary["reachable"]}</span>'
+        f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Drifted: {len(summary["drifted_hosts"])}</span>'
+        f'<span>Critical: {len(summary["critical_hosts"])}</span></p>',
+        "<h2>Grace days left</h2>", _chart(hosts, thresholds),
+        "<h2>Licensing modes</h2>", _table(["Mode", "Hosts"], [list(pair) for pair in summary["by_mode"].items()], "modes"),
+        "<h2>Operating systems</h2>", _table(["OS", "Hosts"], [list(pair) for pair in summary["by_os"].items()], "systems"),
+        "<h2>Drift</h2>",
+        _table(["Host", "Setting", "Expected", "Actual", "Source", "GPO overrides a local fix"], drift_rows, "drift")
+        if drift_rows else "<p id=\"drift\">No drift.</p>",
+        "<h2>Hosts that could not be read</h2>",
+        _table(["Host", "Status", "Error"], down, "unreachable") if down else '<p id="unreachable">None.</p>',
+        "<h2>All hosts</h2>",
+        _table(["Host", "Status", "OS", "Mode", "Source", "License servers", "Grace days", "Class", "Drift"],
+               [[item["host"], item["status"], item["os"], item["mode"], item["mode_source"],
+                 ", ".join(item["license_servers"]), item["grace_days_left"], item["grace_class"], item["drift_count"]]
+                for item in hosts], "hosts"),
+        "</body></html>",
+    ]
+    return "\n".join(sections) + "\n"
+
+
+RENDERERS = {"json": ("report.json", to_json), "csv": ("report.csv", to_csv), "md": ("report.md", to_markdown),
+             "html": ("report.html", to_html)}

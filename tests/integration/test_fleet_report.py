@@ -1,0 +1,148 @@
+"""The fleet report end to end: collect over winrm (whole, or in three slices as AWX job slicing
+would), render once on the controller, and check every file a user opens."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+
+from tests.helpers.fleet import SimFleet, run_playbook
+from tests.helpers.paths import ROOT
+
+SCENARIOS = ["fresh", "per_device", "gpo_conflict", "grace_expiring", "grace_expired", "client_cache", "per_user"]
+BASELINE = {"mode": "per_user", "forbid_policy_conflicts": True}
+ARTIFACTS = os.path.join(ROOT, ".build", "test-artifacts")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    fleet = SimFleet(tmp_path_factory.mktemp("report-fleet")).up(len(SCENARIOS), SCENARIOS, faults=["per-user-07=refused"])
+    yield fleet
+    fleet.down()
+
+
+def collect(fleet, report_dir, args=(), **extra):
+    variables = {"report_dir": str(report_dir), "baseline": BASELINE, **extra}
+    return run_playbook("remote_desktop.licensing.licensing_report", fleet.inventory, str(report_dir / "unused"),
+                        variables, args=list(args))
+
+
+@pytest.fixture(scope="module")
+def whole(fleet, tmp_path_factory):
+    report_dir = tmp_path_factory.mktemp("whole")
+    run = collect(fleet, report_dir)
+    assert run.rc == 0, run.output
+    with open(report_dir / "report.json", encoding="utf-8") as handle:
+        return report_dir, json.load(handle)
+
+
+def test_report_json_validates_against_its_schema(whole):
+    _dir, report = whole
+    with open(os.path.join(ROOT, "schemas", "fleet_report.schema.json"), encoding="utf-8") as handle:
+        jsonschema.validate(report, json.load(handle))
+    assert report["summary"]["hosts"] == len(SCENARIOS)
+    assert report["summary"]["unreachable"] == ["per-user-07"]
+    assert report["summary"]["critical_hosts"] == ["grace-expired-05", "grace-expiring-04"]
+    assert report["summary"]["by_mode"] == {"not_configured": 4, "per_device": 2}
+
+
+def test_unreachable_hosts_are_listed_as_unreachable(whole):
+    _dir, report = whole
+    (down,) = [item for item in report["hosts"] if item["host"] == "per-user-07"]
+    assert down["status"] == "unreachable" and "refused" in down["error"].lower()
+
+
+def test_drift_and_policy_in_the_report(whole):
+    _dir, report = whole
+    hosts = {item["host"]: item for item in report["hosts"]}
+    assert hosts["gpo-conflict-03"]["drift_count"] == 3
+    assert all(item["gpo_overrides_local_fix"] for item in hosts["gpo-conflict-03"]["drift"])
+    assert hosts["client-cache-06"]["drift_count"] == 0  # not a Session Host
+    assert report["summary"]["drifted_hosts"] == ["fresh-01", "gpo-conflict-03", "grace-expired-05",
+                                                  "grace-expiring-04", "per-device-02"]
+
+
+def test_csv_has_the_documented_header_and_one_row_per_host(whole):
+    report_dir, _report = whole
+    with open(report_dir / "report.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["host", "status", "os", "mode", "mode_source", "license_servers", "grace_days_left",
+                             "grace_state", "grace_class", "drift_count", "error"]
+    assert [row["host"] for row in rows] == sorted(SCENARIOS_HOSTS())
+    gpo = next(row for row in rows if row["host"] == "gpo-conflict-03")
+    assert gpo["license_servers"] == "ls01.example.test;ls02.example.test" and gpo["mode_source"] == "policy"
+
+
+def SCENARIOS_HOSTS():  # noqa: N802 - reads like the constant it derives from
+    return [f"{name.replace('_', '-')}-{index:02d}" for index, name in enumerate(SCENARIOS, 1)]
+
+
+def test_markdown_summary_table(whole):
+    report_dir, _report = whole
+    text = (report_dir / "report.md").read_text(encoding="utf-8")
+    assert "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical |" in text
+    assert f"| {len(SCENARIOS)} | 6 | 1 | 0 | 5 | 2 |" in text
+
+
+def test_three_slices_rendered_afterwards_give_the_same_report(fleet, whole, tmp_path):
+    _dir, report = whole
+    hosts = SCENARIOS_HOSTS()
+    for part in range(3):
+        run = collect(fleet, tmp_path, ["--limit", ",".join(hosts[part::3])], render_report=False)
+        assert run.rc == 0, run.output
+        assert not (tmp_path / "report.json").exists()
+    render = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
+                          {"report_dir": str(tmp_path), "baseline": BASELINE})
+    assert render.rc == 0, render.output
+    with open(tmp_path / "report.json", encoding="utf-8") as handle:
+        sliced = json.load(handle)
+    for document in (sliced, report):
+        document.pop("generated_at")
+    assert sliced == report
+
+
+def test_a_host_without_any_saved_result_is_missing_not_dropped(fleet, tmp_path):
+    run = collect(fleet, tmp_path, ["--limit", "fresh-01"], render_report=False)
+    assert run.rc == 0, run.output
+    render = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
+                          {"report_dir": str(tmp_path)})
+    assert render.rc == 0, render.output
+    with open(tmp_path / "report.json", encoding="utf-8") as handle:
+        summary = json.load(handle)["summary"]
+    assert summary["hosts"] == len(SCENARIOS) and len(summary["missing"]) == len(SCENARIOS) - 1
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not chromium() and not os.environ.get("RDS_REQUIRE_BROWSER"),
+                    reason="Debian's chromium is not installed (CI installs it and sets RDS_REQUIRE_BROWSER)")
+def test_html_report_renders_in_headless_chromium(whole, tmp_path):
+    report_dir, _report = whole
+    assert chromium(), "RDS_REQUIRE_BROWSER is set but chromium is not installed"
+    page = "file://" + str(report_dir / "report.html")
+    flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    assert '<svg id="grace-chart"' in dom.stdout and dom.stdout.count('class="bar ') == 6
+    assert 'class="bar critical"' in dom.stdout
+    for table in ("modes", "systems", "drift", "unreachable", "hosts"):
+        assert f'id="{table}"' in dom.stdout
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, "fleet-report.png")
+    if os.path.exists(shot):
+        os.remove(shot)
+    screenshot = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,2000", page],
+                                capture_output=True, text=True, timeout=120)
+    assert screenshot.returncode == 0 and os.path.getsize(shot) > 10_000, screenshot.stderr[-3000:]
