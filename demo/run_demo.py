@@ -1,9 +1,12 @@
-"""make demo: a mixed simulated fleet, the licensing report across it, a readable table."""
+"""make demo: the whole story on a simulated fleet of about 20 hosts (every preset, a license
+server, an unreachable host): grace report, drift check, configure Per User, drift check again,
+MSLicensing reset with backup, license server report, and the fleet report files."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,65 +15,91 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BIN = os.path.dirname(sys.executable)
 WORK = os.path.join(ROOT, ".build", "demo")
 SCENARIOS = ["fresh", "per_device", "per_user", "gpo_conflict", "grace_expiring", "grace_expired", "client_cache",
-             "ws2012r2", "per_user+ws2016", "per_device+ws2019", "fresh+ws2025", "per_user+ws2022"]
+             "license_server", "license_server+unactivated", "ws2012r2", "per_user+ws2016", "per_device+ws2019",
+             "fresh+ws2025", "per_user+ws2022", "fresh", "grace_expiring+ws2019", "client_cache", "per_user",
+             "fresh+ws2016", "per_user"]
+UNREACHABLE = "per-user-20"
+BASELINE = {"mode": "per_user", "license_servers": ["ls01.example.test", "ls02.example.test"],
+            "forbid_policy_conflicts": True}
 
 
-def run(*command: str) -> None:
-    subprocess.run(command, cwd=ROOT, check=True)
+def tool(name: str) -> str:
+    return os.path.join(BIN, name)
 
 
-def table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+def playbook(name: str, inventory: str, extra: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run one of the collection's playbooks; a failed host is part of the story, not a crash."""
+    command = [tool("ansible-playbook"), "-i", inventory, f"remote_desktop.licensing.{name}", "-e", json.dumps(extra), *args]
+    started = time.monotonic()
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    recap = completed.stdout[completed.stdout.rfind("PLAY RECAP"):].strip().splitlines()[1:]
+    counts = {"hosts": 0, "changed": 0, "failed": 0, "unreachable": 0}
+    for line in recap:
+        fields = dict(field.split("=") for field in line.split()[2:] if "=" in field)
+        counts["hosts"] += 1
+        for key in ("changed", "failed", "unreachable"):
+            counts[key] += int(fields.get(key, 0)) > 0
+    print(f"\n== {name} {' '.join(args)}: {counts['hosts']} hosts, {counts['changed']} changed, "
+          f"{counts['failed']} failed, {counts['unreachable']} unreachable ({time.monotonic() - started:.1f} s)")
+    return completed
 
 
-def row_for(host: str, result: dict) -> list[str]:
-    if result.get("unreachable") or result.get("failed"):
-        return [host, "-", "-", "-", "-", "-", "ERROR: " + result.get("msg", "")[:60]]
-    info = result["licensing"]
-    mode = info["mode"]
-    grace = info["grace_period"]
-    days = "-" if grace["days_left"] is None else str(grace["days_left"])
-    return [host, info["os"]["server_version"] or "?", f"{mode['effective_name']} ({mode['source']})",
-            ",".join(info["license_servers"]["effective"]) or "-", f"{grace['state']} {days}",
-            str(info["client_cache"]["store_entries"]), str(len(info["warnings"]))]
+def drifted(results_dir: str) -> dict[str, list[str]]:
+    found = {}
+    for name in sorted(os.listdir(results_dir)):
+        with open(os.path.join(results_dir, name), encoding="utf-8") as handle:
+            result = json.load(handle)
+        if result["drift"]:
+            found[result["host"]] = sorted(item["setting"] for item in result["drift"])
+    return found
 
 
 def main() -> int:
+    shutil.rmtree(WORK, ignore_errors=True)
     fleet_dir = os.path.join(WORK, "fleet")
-    report_dir = os.path.join(WORK, "report")
-    os.makedirs(report_dir, exist_ok=True)
-    for name in os.listdir(report_dir):
-        os.remove(os.path.join(report_dir, name))
-    command = [os.path.join(BIN, "rds-sim"), "up", "--dir", fleet_dir, "--hosts", str(len(SCENARIOS))]
+    command = [tool("rds-sim"), "up", "--dir", fleet_dir, "--hosts", str(len(SCENARIOS)), "--fault", f"{UNREACHABLE}=refused"]
     for scenario in SCENARIOS:
         command += ["--scenario", scenario]
-    run(*command)
+    subprocess.run(command, cwd=ROOT, check=True)
+    inventory = os.path.join(fleet_dir, "inventory.yml")
+    started = time.monotonic()
     try:
-        started = time.monotonic()
-        run(os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(fleet_dir, "inventory.yml"),
-            "remote_desktop.licensing.licensing_report", "-e", json.dumps({"report_dir": report_dir}))
-        elapsed = time.monotonic() - started
-        stats = json.loads(subprocess.run([os.path.join(BIN, "rds-sim"), "stats", "--dir", fleet_dir],
-                                          check=True, capture_output=True, text=True).stdout)
+        playbook("grace_report", inventory, {"grace_report_results_dir": os.path.join(WORK, "grace")})
+        playbook("drift_check", inventory, {"drift_check_baseline": BASELINE,
+                                            "drift_check_results_dir": os.path.join(WORK, "drift-before")}, "--check")
+        print("   drift before:", json.dumps(drifted(os.path.join(WORK, "drift-before")), indent=None))
+        playbook("configure_licensing", inventory, {"licensing_mode_license_servers": BASELINE["license_servers"],
+                                                    "licensing_mode_backup": True,
+                                                    "licensing_mode_backup_dir": os.path.join(WORK, "backups")},
+                 "--diff")
+        playbook("drift_check", inventory, {"drift_check_baseline": BASELINE,
+                                            "drift_check_results_dir": os.path.join(WORK, "drift-after")})
+        print("   drift after: ", json.dumps(drifted(os.path.join(WORK, "drift-after")), indent=None))
+        playbook("mslicensing_reset", inventory, {"mslicensing_reset_backup_dir": os.path.join(WORK, "backups")})
+        playbook("license_server_report", inventory,
+                 {"license_server_report_results_dir": os.path.join(WORK, "license-servers")})
+        report_dir = os.path.join(WORK, "report")
+        playbook("licensing_report", inventory, {"report_dir": report_dir, "baseline": BASELINE})
+        stats = json.loads(subprocess.run([tool("rds-sim"), "stats", "--dir", fleet_dir], check=True,
+                                          capture_output=True, text=True).stdout)
     finally:
-        run(os.path.join(BIN, "rds-sim"), "down", "--dir", fleet_dir)
-    rows = [["HOST", "OS", "MODE (SOURCE)", "LICENSE SERVERS", "GRACE (DAYS)", "CAL CACHE", "WARNINGS"]]
-    warnings = []
-    for name in sorted(os.listdir(report_dir)):
-        with open(os.path.join(report_dir, name), encoding="utf-8") as handle:
-            result = json.load(handle)
-        host = name[:-5]
-        rows.append(row_for(host, result))
-        warnings += [f"  {host}: {note}" for note in result.get("licensing", {}).get("warnings", [])]
-    print("\nRDS licensing across the simulated fleet\n")
-    print(table(rows))
-    print("\nWarnings\n" + "\n".join(warnings))
-    commands = sum(item["commands"] for item in stats.values())
-    print(f"\n{len(stats)} hosts, {commands} WinRM commands in all (one per host), playbook {elapsed:.1f} s.")
-    print(f"Per-host JSON results: {report_dir}")
+        subprocess.run([tool("rds-sim"), "down", "--dir", fleet_dir], cwd=ROOT, capture_output=True)
+    with open(os.path.join(report_dir, "report.json"), encoding="utf-8") as handle:
+        summary = json.load(handle)["summary"]
+    backups = sorted(os.path.relpath(os.path.join(path, name), ROOT)
+                     for path, _dirs, names in os.walk(os.path.join(WORK, "backups")) for name in names)
+    print("\n== Summary")
+    print(f"   {summary['hosts']} hosts, {summary['reachable']} read, unreachable: {', '.join(summary['unreachable']) or 'none'}")
+    print(f"   modes: {summary['by_mode']}")
+    print(f"   grace classes: {summary['by_grace_class']}; critical: {', '.join(summary['critical_hosts']) or 'none'}")
+    print(f"   still drifting after configure: {', '.join(summary['drifted_hosts']) or 'none'}")
+    print(f"   {len(backups)} verified backups, e.g. {backups[0] if backups else '-'}")
+    print(f"   WinRM commands: {sum(host['commands'] for host in stats.values())}, "
+          f"registry writes: {sum(host['writes'] for host in stats.values())}, "
+          f"whole story: {time.monotonic() - started:.0f} s")
+    print("\n== Reports")
+    for name in ("report.html", "report.csv", "report.md", "report.json"):
+        print("   " + os.path.relpath(os.path.join(report_dir, name), ROOT))
     return 0
 
 
