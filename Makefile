@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test unit contract integration molecule static clean
+.PHONY: setup browser demo test unit contract integration molecule static clean
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ setup: $(STAMP) $(COLLECTION_LINK)
 demo: setup
 	$(BIN)/python demo/run_demo.py
 
-test: setup
+# The HTML report test renders in Debian's chromium; installed here when apt and root allow it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  { apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; }; } || \
+	  echo "chromium is not installed; the HTML rendering test will be skipped"
+
+test: setup browser
 	$(BIN)/python -m pytest tests
 
 unit: setup

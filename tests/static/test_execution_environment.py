@@ -1,0 +1,30 @@
+"""The execution-environment files ansible-builder reads point at real files with what the
+collection imports on the controller."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from tests.helpers.paths import ROOT
+
+
+def load(path: str):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_collection_metadata_names_existing_requirement_files():
+    meta = load("meta/execution-environment.yml")
+    for kind in ("python", "system"):
+        assert os.path.isfile(os.path.join(ROOT, meta["dependencies"][kind])), kind
+    with open(os.path.join(ROOT, meta["dependencies"]["python"]), encoding="utf-8") as handle:
+        names = {line.split(">")[0].split("[")[0].strip() for line in handle if line.strip() and not line.startswith("#")}
+    assert names == {"pywinrm", "jmespath"}
+
+
+def test_example_builds_on_the_collection():
+    example = load("execution-environment.yml")
+    assert example["version"] == 3
+    assert {"name": "remote_desktop.licensing"} in example["dependencies"]["galaxy"]["collections"]
