@@ -141,20 +141,20 @@ def to_markdown(report: dict[str, t.Any]) -> str:
 def _chart(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> str:
     """An inline SVG bar chart of grace days left per host, coloured by class."""
     shown = [item for item in hosts if item["status"] == "ok" and item["grace_state"] != "not_applicable"]
-    width, bar, gap, label = 720, 18, 6, 180
+    width, bar_height, gap, label = 720, 18, 6, 180
     top = max([120] + [item["grace_days_left"] or 0 for item in shown])
-    height = max(1, len(shown)) * (bar + gap) + 30
+    height = max(1, len(shown)) * (bar_height + gap) + 30
     parts = [f'<svg id="grace-chart" role="img" aria-label="Grace days left per host" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
     for index, item in enumerate(shown):
-        y = index * (bar + gap)
+        y = index * (bar_height + gap)
         days = item["grace_days_left"] or 0
         length = int((width - label - 60) * days / top)
         colour = CLASS_COLOURS.get(item["grace_class"] or "unknown", CLASS_COLOURS["unknown"])
         name = html.escape(item["host"])
         parts.append(f'<text x="{label - 6}" y="{y + 13}" text-anchor="end" font-size="12">{name}</text>')
         parts.append(f'<rect class="bar {html.escape(item["grace_class"] or "unknown")}" x="{label}" y="{y}" '
-                     f'width="{max(length, 2)}" height="{bar}" fill="{colour}"><title>{name}: {days} day(s), '
+                     f'width="{max(length, 2)}" height="{bar_height}" fill="{colour}"><title>{name}: {days} day(s), '
                      f'{html.escape(item["grace_class"] or "unknown")}</title></rect>')
         parts.append(f'<text x="{label + max(length, 2) + 4}" y="{y + 13}" font-size="12">'
                      f'{"?" if item["grace_days_left"] is None else days}</text>')
