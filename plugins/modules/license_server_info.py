@@ -23,13 +23,6 @@ description:
     C(TermServLicensing) service state.
   - A host that is not a license server answers C(is_license_server=false); that is not an error.
 options: {}
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
 notes:
   - Per-user CALs are tracked in Active Directory, not issued by the license server, so they do not
     appear in the issued counts.
@@ -37,6 +30,7 @@ notes:
     been checked on real license servers.
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.read_only
 seealso:
   - module: remote_desktop.licensing.licensing_info
 author:

@@ -39,13 +39,6 @@ options:
       - The grace period is reported as V(expiring) when this many days or fewer are left.
     type: int
     default: 30
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
 notes:
   - A C(days_left) of V(0) means the 120-day grace period is over, which is normal once licensing
     is configured; the state is V(expired) and a warning is raised only when licensing is not configured.
@@ -55,6 +48,7 @@ seealso:
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.read_only
 author:
   - remote_desktop.licensing maintainers (@remote-desktop)
 """
