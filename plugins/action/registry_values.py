@@ -61,7 +61,7 @@ class ActionModule(LicensingActionBase):
             changes = _changes.applied(changes, _transport.results_by_id(answer))
         result.update(
             changed=any(change.changed for change in changes),
-            values=[{
+            entries=[{
                 "path": _registry.display_path(change.wanted.path), "name": change.wanted.name,
                 "view": change.wanted.view, "state": "present" if change.wanted.present else "absent",
                 "before": _changes.public(change.before), "after": _changes.public(change.after),

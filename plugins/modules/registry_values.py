@@ -159,8 +159,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-values:
-  description: Each requested value, in the order given, before and after the task.
+entries:
+  description:
+    - Each requested value, in the order given, before and after the task.
+    - Named C(entries) rather than C(values) so that C(result.entries) works in Jinja, where
+      C(result.values) would be the dictionary's own method.
   returned: always
   type: list
   elements: dict

@@ -81,7 +81,7 @@ def test_twenty_values_in_one_task_stored_literally_and_idempotent(fleet, run, h
 
     fleet.reset_stats()
     _output, result, stats = run(values)
-    assert result["changed"] is True and all(item["changed"] for item in result["values"])
+    assert result["changed"] is True and all(item["changed"] for item in result["entries"])
     # One read, one write: two WinRM commands in one shell, whatever the number of values.
     assert stats["commands"] == 2 and stats["shells"] == 1 and stats["writes"] == 20
 
@@ -123,7 +123,7 @@ def test_check_mode_diff_shows_old_and_new_with_types(fleet, run, host):
     assert f'+HKLM:\\{CORE} "LicensingMode": REG_DWORD 4 (0x4)' in output
     # The same servers as another type: reported, and rewritten with the requested type.
     assert "REG_MULTI_SZ ['ls01.example.test']" in output and "REG_SZ 'ls01.example.test'" in output
-    assert [item["changed"] for item in result["values"]] == [True, True, False]
+    assert [item["changed"] for item in result["entries"]] == [True, True, False]
 
 
 def test_write_denied_on_the_third_of_five_values_leaves_nothing_half_written(fleet, run, host):
