@@ -37,7 +37,7 @@ class ActionModule(LicensingActionBase):
         if conflicts and args["policy_conflict"] == "fail":
             raise AgentError("; ".join(conflicts) + ". A local change would have no effect. " + plan.GPO_ADVICE,
                              policy_conflicts=conflicts, before=before, domain=domain)
-        warnings = [conflict + "; the local value was written but has no effect while the policy is set."
+        warnings = [conflict + "; the local value is set, but it has no effect while the policy is set."
                     for conflict in conflicts] if args["policy_conflict"] == "warn" else []
         if request.mode == 4 and domain.get("part_of_domain") is False:
             warnings.append("This host is in a workgroup: Per User licensing needs Active Directory to track CALs, "
@@ -57,13 +57,8 @@ class ActionModule(LicensingActionBase):
             failure = _changes.write_failure(changes, answer, result.get("backup_file"))
             if failure:
                 raise failure
-            written = _transport.results_by_id(answer)
-            changes = _changes.applied(changes, written)
-            if restart and not (written.get("restart") or {}).get("ok"):
-                # The values are written; only the restart failed. Say so rather than hide the change.
-                error = _transport.agent_failure((written.get("restart") or {}).get("error") or {}, "TermService")
-                raise AgentError(f"The licensing values were written, but restarting TermService failed: {error.msg}",
-                                 changed=True, restart_required=True)
+            # All or nothing: a failed restart is reported by write_failure and its writes undone.
+            changes = _changes.applied(changes, _transport.results_by_id(answer))
 
         after = plan.state(plan.after_lookup(lookup, changes))
         result.update(

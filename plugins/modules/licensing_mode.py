@@ -80,7 +80,8 @@ options:
     description:
       - V(never) leaves the restart to you and returns RV(restart_required=true) after a change.
       - V(if_changed) restarts the Remote Desktop Services service (TermService, and the services that
-        depend on it such as UmRdpService) in the same call, after a successful change.
+        depend on it such as UmRdpService) in the same call, after a successful change. The call is all
+        or nothing, so if the restart fails the values it wrote are put back and the task fails.
       - B(Restarting TermService disconnects every RDP session on the host.) Use it in a maintenance window.
     type: str
     choices: [never, if_changed]

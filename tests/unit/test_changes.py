@@ -130,3 +130,12 @@ def test_public_values_show_bytes_as_hex_text():
     assert changes.public(("binary", b"\xde\xad")) == {"type": "binary", "data": "hex:de,ad"}
     assert changes.public(("dword", 4)) == {"type": "dword", "data": 4}
     assert changes.public(None) is None
+
+
+def test_a_failed_operation_that_is_not_a_value_write_is_named_by_its_id():
+    answer = _answer([{"id": "write0", "ok": True},
+                      {"id": "restart", "ok": False, "error": {"kind": "not_found", "message": "no such service"}}],
+                     {"performed": True, "undone": 1, "errors": []})
+    failure = changes.write_failure(PLANNED, answer, None)
+    assert failure.msg.startswith("Not found on restart: no such service")
+    assert "the 1 earlier write(s) of this task were undone" in failure.msg
