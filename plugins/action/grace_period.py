@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.grace_period import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _host_report, _transport, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
@@ -71,13 +71,9 @@ class ActionModule(LicensingActionBase):
                                "before": "".join(f"{name}\n" for name in names), "after": ""}
         if not names or self._task.check_mode:
             return outcome
-        host = task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
-        try:
-            saved = _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), host, "graceperiod",
-                                 _trees.reg_keys(tree, 64),
-                                 [f"The GracePeriod key of {host} before {self._task.action} reset it (lab use)."])
-        except _backup.BackupError as exc:
-            raise AgentError(f"Backup failed, so the grace period was not reset: {exc}") from None
+        saved = self.save_backup(args, task_vars, "graceperiod", _trees.reg_keys(tree, 64),
+                                 [f"The GracePeriod key of {self.inventory_host(task_vars)} before {self._task.action} "
+                                  "reset it (lab use)."], not_done="the grace period was not reset")
         outcome.update(backup_file=saved["backup_file"], backup_checksum=saved["checksum"])
         ops = [{"id": "reset", "op": "grace_reset", "path": lic.GRACE_PERIOD_KEY}]
         if restart:

@@ -53,12 +53,8 @@ class ActionModule(LicensingActionBase):
             ops = _changes.write_ops(changes)
             if restart:
                 ops.append({"id": "restart", "op": "restart_service", "names": RESTART_SERVICES})
-            answer = _transport.run_agent(self, ops, rollback_on_error=True)
-            failure = _changes.write_failure(changes, answer, result.get("backup_file"))
-            if failure:
-                raise failure
-            # All or nothing: a failed restart is reported by write_failure and its writes undone.
-            changes = _changes.applied(changes, _transport.results_by_id(answer))
+            # All or nothing: a failed restart fails the task and its writes are undone.
+            changes = _changes.applied(changes, self.write_all_or_nothing(ops, changes, result.get("backup_file")))
 
         after = plan.state(plan.after_lookup(lookup, changes))
         result.update(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.mslicensing import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _registry, _transport, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._licensing import MSLICENSING_KEY
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
@@ -55,30 +55,21 @@ class ActionModule(LicensingActionBase):
         if not result["changed"] or self._task.check_mode:
             return result
         if not doomed:
-            answer = _transport.run_agent(self, [self.recreate_op()], rollback_on_error=True)
-            failure = _changes.write_failure([], answer, None)
-            if failure:
-                raise failure
+            self.write_all_or_nothing([self.recreate_op()], [], None)
             return result
 
         keys = [key for view in doomed for key in _trees.reg_keys(trees[view], view)]
-        host = task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
-        try:
-            saved = _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), host, "mslicensing", keys,
+        host = self.inventory_host(task_vars)
+        saved = self.save_backup(args, task_vars, "mslicensing", keys,
                                  [f"MSLicensing of {host} before {self._task.action} removed it.",
-                                  "Restore with remote_desktop.licensing.registry_restore, reg import or regedit."])
-        except _backup.BackupError as exc:
-            raise AgentError(f"Backup failed, so the license cache was not removed: {exc}") from None
+                                  "Restore with remote_desktop.licensing.registry_restore, reg import or regedit."],
+                                 not_done="the license cache was not removed")
         result.update(backup_file=saved["backup_file"], backup_checksum=saved["checksum"])
 
         ops = [{"id": f"delete{view}", "op": "delete_tree", "path": MSLICENSING_KEY, "view": view} for view in doomed]
         if create:
             ops.append(self.recreate_op())
-        answer = _transport.run_agent(self, ops, rollback_on_error=True)
-        failure = _changes.write_failure([], answer, saved["backup_file"])
-        if failure:
-            failure.result.update(backup_file=saved["backup_file"])
-            raise failure
+        self.write_all_or_nothing(ops, [], saved["backup_file"])
         return result
 
     @staticmethod

@@ -11,7 +11,7 @@ import os
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_backup import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _registry, _transport, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
@@ -47,13 +47,9 @@ class ActionModule(LicensingActionBase):
         if not keys:
             return result
         name = args.get("name") or paths[0].split("\\")[-1]
-        host = task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
-        comments = [f"Export by {self._task.action} of {host}, {view}-bit view.",
+        comments = [f"Export by {self._task.action} of {self.inventory_host(task_vars)}, {view}-bit view.",
                     "Import with reg import or regedit, or with remote_desktop.licensing.registry_restore."]
-        try:
-            saved = _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), host, name, keys, comments)
-        except _backup.BackupError as exc:
-            raise AgentError(f"Backup failed: {exc}") from None
+        saved = self.save_backup(args, task_vars, name, keys, comments, not_done=None)
         result.update(backup_file=saved["backup_file"], backup_checksum=saved["checksum"], size=saved["size"],
                       content=saved["content"])
         if args["remote_copy"] and not self._task.check_mode:

@@ -11,7 +11,7 @@ import typing as t
 from ansible.errors import AnsibleError
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_restore import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _regfile, _transport
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _restore_plan as restore
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
@@ -42,11 +42,8 @@ class ActionModule(LicensingActionBase):
         result: dict[str, t.Any] = {}
         if plan.changed and not self._task.check_mode:
             if args["backup"]:
-                result.update(self.save_backup(args, task_vars, plan))
-            answer = _transport.run_agent(self, plan.ops, rollback_on_error=True)
-            failure = _changes.write_failure(plan.changes, answer, result.get("backup_file"))
-            if failure:
-                raise failure
+                result.update(self.restore_backup(args, task_vars, plan))
+            self.write_all_or_nothing(plan.ops, plan.changes, result.get("backup_file"))
         result.update(changed=plan.changed, operations=len(plan.ops),
                       keys_deleted=sum(1 for op in plan.ops if op["op"] == "delete_tree"),
                       keys_created=sum(1 for op in plan.ops if op["op"] == "create_key"),
@@ -56,12 +53,7 @@ class ActionModule(LicensingActionBase):
             result["diff"] = plan.diff(f"registry from {args['src']}")
         return result
 
-    def save_backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], plan: restore.Plan) -> dict[str, t.Any]:
-        host = task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
-        comments = [f"Keys as they were before {self._task.action} applied {args['src']} on {host}."]
-        try:
-            saved = _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), host, self.BACKUP_NAME,
-                                 plan.backup_keys(), comments)
-        except _backup.BackupError as exc:
-            raise AgentError(f"Backup failed, so nothing was changed: {exc}") from None
+    def restore_backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], plan: restore.Plan) -> dict[str, t.Any]:
+        comments = [f"Keys as they were before {self._task.action} applied {args['src']} on {self.inventory_host(task_vars)}."]
+        saved = self.save_backup(args, task_vars, self.BACKUP_NAME, plan.backup_keys(), comments)
         return {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]}

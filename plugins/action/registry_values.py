@@ -54,11 +54,8 @@ class ActionModule(LicensingActionBase):
         if any(change.changed for change in changes) and not self._task.check_mode:
             if args["backup"]:
                 result.update(self.backup(args, task_vars, changes, key_values))
-            answer = _transport.run_agent(self, _changes.write_ops(changes), rollback_on_error=True)
-            failure = _changes.write_failure(changes, answer, result.get("backup_file"))
-            if failure:
-                raise failure
-            changes = _changes.applied(changes, _transport.results_by_id(answer))
+            written = self.write_all_or_nothing(_changes.write_ops(changes), changes, result.get("backup_file"))
+            changes = _changes.applied(changes, written)
         result.update(
             changed=any(change.changed for change in changes),
             entries=[{

@@ -17,7 +17,7 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, check_connection
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, check_connection, results_by_id, run_agent
 
 # DOCUMENTATION keys that are also argument-spec keys.
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
@@ -70,17 +70,34 @@ class LicensingActionBase(ActionBase):
     # The file name stem of this module's backups.
     BACKUP_NAME = "registry"
 
+    def inventory_host(self, task_vars: dict[str, t.Any]) -> str:
+        return task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
+
+    def save_backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], name: str, keys: list[t.Any],
+                    comments: list[str], not_done: str | None = "nothing was changed") -> dict[str, t.Any]:
+        """Write and verify a .reg backup under backup_dir; if it cannot be, fail the task saying what was not done."""
+        try:
+            return _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), self.inventory_host(task_vars),
+                                name, keys, comments)
+        except _backup.BackupError as exc:
+            raise AgentError(f"Backup failed{', so ' + not_done if not_done else ''}: {exc}") from None
+
     def backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], changes: list[_changes.Change],
                key_values: dict[t.Any, t.Any]) -> dict[str, t.Any]:
         """Save and verify the undo-ready backup of what is about to change; fail the task if it cannot be."""
-        host = task_vars.get("inventory_hostname") or self._play_context.remote_addr or "host"
         comments = [
-            f"Backup made by {self._task.action} on {host} before changing these values.",
+            f"Backup made by {self._task.action} on {self.inventory_host(task_vars)} before changing these values.",
             "Importing this file (reg import, or regedit) puts the values back as they were.",
         ]
-        try:
-            saved = _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), host, self.BACKUP_NAME,
-                                 _changes.backup_keys(changes, key_values), comments)
-        except _backup.BackupError as exc:
-            raise AgentError(f"Backup failed, so nothing was changed: {exc}") from None
+        saved = self.save_backup(args, task_vars, self.BACKUP_NAME, _changes.backup_keys(changes, key_values), comments)
         return {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]}
+
+    def write_all_or_nothing(self, ops: list[dict[str, t.Any]], changes: list[_changes.Change],
+                             backup_file: str | None) -> dict[str, dict[str, t.Any]]:
+        """Send the write operations in one call with rollback; fail the task, saying what is left
+        changed, if any of them failed. Returns the results by operation id."""
+        answer = run_agent(self, ops, rollback_on_error=True)
+        failure = _changes.write_failure(changes, answer, backup_file)
+        if failure:
+            raise failure
+        return results_by_id(answer)
