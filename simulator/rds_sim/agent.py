@@ -106,11 +106,18 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
     return answer
 
 
-def _read_key(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
+def _read_key(host: Host, op: dict[str, t.Any], whole_tree: bool = False) -> dict[str, t.Any]:
+    """read_key: one key's values and subkey names; read_tree: the key and every subkey below it."""
     path, view = str(op.get("path", "")), int(op.get("view", 64))
     host.check_access(path, view)
     if not host.registry.key_exists(path, view):
         return {"ok": True, "exists": False}
+    if whole_tree:
+        tree = writes.key_tree(host, path, view)
+        limit = int(op.get("max_keys", 10000))
+        if len(tree) > limit:
+            raise SimulatedFailure("invalid_argument", f"more than {limit} keys in the tree; export a smaller key")
+        return {"ok": True, "exists": True, "keys": [{"path": key, "values": values} for key, values in tree.items()]}
     return {"ok": True, "exists": True,
             "values": [_wire(entry) for entry in host.registry.values(path, view)],
             "subkeys": host.registry.subkeys(path, view)}
@@ -133,7 +140,7 @@ def _service_status(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
 # Each operation's handler: reads take (host, op); writes also take the request's undo journal.
 _READS: dict[str, t.Callable[[Host, dict[str, t.Any]], dict[str, t.Any]]] = {
     "read_key": _read_key,
-    "read_tree": writes.read_tree,
+    "read_tree": lambda host, op: _read_key(host, op, whole_tree=True),
     "wmi_terminal_service": lambda host, _op: host.wmi_terminal_service(),
     "wmi_license_server": lambda host, _op: host.wmi_license_server(),
     "computer_system": _computer_system,

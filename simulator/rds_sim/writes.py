@@ -106,24 +106,12 @@ def restart_service(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     return {"ok": True, "services": {str(name): host.restart_service(str(name)) for name in op.get("names") or []}}
 
 
-def _tree(host: Host, path: str, view: int) -> dict[str, list[dict[str, t.Any]]]:
+def key_tree(host: Host, path: str, view: int) -> dict[str, list[dict[str, t.Any]]]:
     """{key path: values}, parents first, with the root spelled as requested."""
     tree = {path: host.registry.values(path, view)}
     for name in host.registry.subkeys(path, view):
-        tree.update(_tree(host, f"{path}\\{name}", view))
+        tree.update(key_tree(host, f"{path}\\{name}", view))
     return tree
-
-
-def read_tree(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
-    path, view = str(op.get("path", "")), int(op.get("view", 64))
-    host.check_access(path, view)
-    if not host.registry.key_exists(path, view):
-        return {"ok": True, "exists": False}
-    tree = _tree(host, path, view)
-    limit = int(op.get("max_keys", 10000))
-    if len(tree) > limit:
-        raise SimulatedFailure("invalid_argument", f"more than {limit} keys in the tree; export a smaller key")
-    return {"ok": True, "exists": True, "keys": [{"path": key, "values": values} for key, values in tree.items()]}
 
 
 def _allowed(path: str) -> bool:
@@ -139,7 +127,7 @@ def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str,
     host.check_write_access(path, view)
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
-    tree = _tree(host, path, view)
+    tree = key_tree(host, path, view)
     journal.records.append((view, path, None, None, tree))
     host.registry.delete_tree(path, view)
     host.count("writes")
