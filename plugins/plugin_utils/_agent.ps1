@@ -4,7 +4,8 @@
 # operations: every value, path and name arrives as data in $Request and is never turned into
 # code. Target runtime: Windows PowerShell 5.1 on .NET Framework 4.x (no PowerShell 7 syntax).
 # It prints exactly one JSON document: {"ok": true, "version": N, "host": {...}, "results": [...]}.
-param($Request, $Serializer)
+# The bootstrap passes the request as JSON text; the agent parses it itself.
+param([string]$RequestJson)
 
 $ErrorActionPreference = 'Stop'
 $AgentProtocolVersion = 1
@@ -590,6 +591,22 @@ function Get-HostFacts {
         user = [string]$identity.Name
         elevated = [bool]$principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
     }
+}
+
+# JavaScriptSerializer is part of .NET Framework, not of .NET (Core): PowerShell 7 ends here, clearly.
+# Loaded by its full name from the GAC (Add-Type is kept out of the agent altogether).
+try { $null = [Reflection.Assembly]::Load('System.Web.Extensions, Version=4.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35') }
+catch {
+    $edition = [string]$PSVersionTable.PSEdition + ' ' + [string]$PSVersionTable.PSVersion
+    '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","message":"the agent needs Windows PowerShell 5.1; this is PowerShell ' + $edition + '"}}'
+    return
+}
+$Serializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSerializer
+$Serializer.MaxJsonLength = [int]::MaxValue
+try { $Request = $Serializer.DeserializeObject($RequestJson) }
+catch {
+    $Serializer.Serialize((New-OpError 'internal' ('the request is not valid JSON: ' + [string]$_.Exception.Message)))
+    return
 }
 
 $requested = [int](Get-Field $Request 'version' 0)

@@ -199,6 +199,7 @@ class ShellTable:
             command_id = str(uuid.uuid4()).upper()
             commands[command_id] = Command(" ".join(words))
             host.count("commands")
+            host.count_max("longest_command_line", len(commands[command_id].command_line))
             return 200, _envelope(SHELL + "/CommandResponse", message_id,
                                   f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>")
         if action == SHELL + "/Send":
@@ -246,7 +247,7 @@ class ShellTable:
             fleet.runtime.verify_command(command.command_line)
             stdout = fleet.runtime.run(host, bytes(command.stdin))
         except ScriptRefused as refused:
-            return b"", str(refused).encode(), 1
+            return b"", str(refused).encode(), refused.exit_code
         if host.faults.get("noisy_output"):
             # A profile or logon script that prints before the agent does.
             stdout = b"Welcome to the server. Unauthorised access is prohibited.\r\n" + stdout

@@ -1,6 +1,6 @@
 """Run the collection's agent over plain pywinrm: against rds-sim in CI, or a real Windows host.
 
-This is the same wire exchange the action plugins make (bootstrap command line, one JSON line
+This is the same wire exchange the action plugins make (bootstrap command line, one ASCII line
 on stdin), without Ansible in between, so a vector tests the agent and nothing else.
 """
 
@@ -24,10 +24,7 @@ class AgentClient:
         shell_id = self.protocol.open_shell(codepage=65001)
         try:
             command_id = self.protocol.run_command(shell_id, words[0], words[1:], console_mode_stdin=False)
-            envelope = json.loads(payload.stdin_line({}))
-            envelope["request"] = request
-            line = (json.dumps(envelope, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
-            self.protocol.send_command_input(shell_id, command_id, line, end=True)
+            self.protocol.send_command_input(shell_id, command_id, payload.stdin_line(request), end=True)
             stdout, stderr, code = self.protocol.get_command_output(shell_id, command_id)
             self.protocol.cleanup_command(shell_id, command_id)
         finally:
