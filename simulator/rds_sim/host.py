@@ -14,7 +14,7 @@ import typing as t
 from rds_sim import scenarios
 from rds_sim.registry import Registry, real_path
 
-COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "bytes_in", "bytes_out")
+COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "bytes_in", "bytes_out", "sealed_requests")
 # Services that Windows stops with TermService because they depend on it.
 DEPENDENTS = {"termservice": ["UmRdpService"]}
 LICENSING_NAMES = {2: "Per device", 4: "Per user", 5: "Not configured", 6: "AAD Per User"}

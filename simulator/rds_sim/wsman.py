@@ -172,6 +172,8 @@ class WSManHandler(BaseHTTPRequestHandler):
         envelope = self._open(body, sealed, transport)
         if envelope is None:
             return
+        if sealed:
+            host.count("sealed_requests")
         if not envelope:
             # pywinrm authenticates with an empty POST before its first sealed message.
             self._reply(200, b"", "text/plain")

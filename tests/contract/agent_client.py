@@ -15,9 +15,11 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _a
 
 
 class AgentClient:
-    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic"):
+    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic", **options: t.Any):
+        """options: further pywinrm Protocol arguments (message_encryption, ca_trust_path, ...)."""
+        options.setdefault("server_cert_validation", "ignore")
         self.protocol = winrm.Protocol(endpoint=endpoint, transport=transport, username=username, password=password,
-                                       server_cert_validation="ignore")
+                                       **options)
 
     def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
         words = payload.bootstrap_command().split(" ")
