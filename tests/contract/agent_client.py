@@ -14,6 +14,18 @@ import winrm
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
 
 
+def command_words() -> list[str]:
+    """The bootstrap command line as pywinrm's run_command takes it (command, arguments)."""
+    return payload.bootstrap_command().split(" ")
+
+
+def request_line(request: dict[str, t.Any]) -> bytes:
+    """The stdin the action plugins send: one ASCII JSON line with the agent text and the request."""
+    envelope = json.loads(payload.stdin_line({}))
+    envelope["request"] = request
+    return (json.dumps(envelope, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+
+
 class AgentClient:
     def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic", **options: t.Any):
         """options: further pywinrm Protocol arguments (message_encryption, ca_trust_path, ...)."""
@@ -22,14 +34,11 @@ class AgentClient:
                                        **options)
 
     def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
-        words = payload.bootstrap_command().split(" ")
+        words = command_words()
         shell_id = self.protocol.open_shell(codepage=65001)
         try:
             command_id = self.protocol.run_command(shell_id, words[0], words[1:], console_mode_stdin=False)
-            envelope = json.loads(payload.stdin_line({}))
-            envelope["request"] = request
-            line = (json.dumps(envelope, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
-            self.protocol.send_command_input(shell_id, command_id, line, end=True)
+            self.protocol.send_command_input(shell_id, command_id, request_line(request), end=True)
             stdout, stderr, code = self.protocol.get_command_output(shell_id, command_id)
             self.protocol.cleanup_command(shell_id, command_id)
         finally:
