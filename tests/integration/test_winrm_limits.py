@@ -13,10 +13,11 @@ import winrm
 from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
 from tests.contract.agent_client import command_words, request_line
-from tests.helpers.fleet import SimFleet
-from tests.helpers.paths import tool
+from tests.helpers.fleet import SimFleet, run_playbook
+from tests.helpers.paths import ROOT, tool
 
 CORE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\Licensing Core"
+PLAYBOOK = f"{ROOT}/tests/integration/playbooks/licensing_info.yml"
 CHUNK = 200_000  # what ansible-core's winrm plugin sends per Send
 
 
@@ -161,3 +162,16 @@ def test_limits_are_written_to_fleet_json_and_checked(small_fleet, tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert "limit max_shells_per_user must be a positive whole number, got 0" in bad.stderr
+
+
+def test_a_playbook_over_the_shell_quota_tells_the_user(default_fleet, tmp_path):
+    client = protocol(default_fleet)
+    leaked = [client.open_shell() for _ in range(30)]  # shells other tools left open
+    try:
+        run = run_playbook(PLAYBOOK, default_fleet.inventory, str(tmp_path), {}, args=["--limit", "fresh-01"])
+    finally:
+        for shell_id in leaked:
+            client.close_shell(shell_id)
+    result = run.results["fresh-01"]
+    assert result.get("unreachable") is True
+    assert "This user is allowed a maximum number of 30 concurrent shells, which has been exceeded" in result["msg"]
