@@ -14,13 +14,20 @@ import winrm
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
 
 
+def command_words() -> list[str]:
+    """The bootstrap command line as pywinrm's run_command takes it (command, arguments)."""
+    return payload.bootstrap_command().split(" ")
+
+
 class AgentClient:
-    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic"):
+    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic", **options: t.Any):
+        """options: further pywinrm Protocol arguments (message_encryption, ca_trust_path, ...)."""
+        options.setdefault("server_cert_validation", "ignore")
         self.protocol = winrm.Protocol(endpoint=endpoint, transport=transport, username=username, password=password,
-                                       server_cert_validation="ignore")
+                                       **options)
 
     def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
-        words = payload.bootstrap_command().split(" ")
+        words = command_words()
         shell_id = self.protocol.open_shell(codepage=65001)
         try:
             command_id = self.protocol.run_command(shell_id, words[0], words[1:], console_mode_stdin=False)
