@@ -21,12 +21,14 @@ import typing as t
 import pytest
 from rds_sim import scenarios
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
+
 from tests.contract.agent_client import AgentClient
 from tests.helpers.fleet import SimFleet
 
 VECTOR_DIR = os.path.join(os.path.dirname(__file__), "vectors")
 SCRATCH_KEY = "SOFTWARE\\RemoteDesktopLicensingContract"
-WRITE_OPS = ("set_value", "delete_value", "restart_service", "delete_tree", "create_key", "write_file", "grace_reset")
+WRITE_OPS = tuple(name for name, operation in _protocol.OPERATIONS.items() if operation.writes)
 VECTORS = sorted(glob.glob(os.path.join(VECTOR_DIR, "*.json")))
 
 
