@@ -83,6 +83,7 @@ def initial_state(name: str, vector: dict[str, t.Any]) -> dict[str, t.Any]:
     for path, values in (setup.get("registry") or {}).items():
         state["registry"].setdefault(path, {}).update(copy.deepcopy(values))
     state["faults"] = copy.deepcopy(setup.get("faults") or {})
+    state["facts"].update(copy.deepcopy(setup.get("facts") or {}))
     return state
 
 
@@ -126,6 +127,9 @@ def test_vector_against_the_simulator(sim, path):
             assert fleet.stats()[host]["writes"] == 0
     else:
         assert final_state_problems(client, vector["final_registry"]) == []
+    if "sim_facts" in vector:
+        # What only the simulated host can show (key permissions, service states), as a subset.
+        assert matches(vector["sim_facts"], fleet.show(host)["facts"]) == []
 
 
 def test_every_vector_is_well_formed():
