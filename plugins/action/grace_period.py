@@ -24,6 +24,14 @@ OWNERSHIP_ADVICE = (
     "or rebuild the lab host. Better still, point the host at a license server."
 )
 
+LOCKED_ADVICE = (
+    "The GracePeriod key of this host grants Administrators no access at all (not even to read it or its owner "
+    "and permissions), as reported for hardened Windows Server 2022/2025 hosts. Taking ownership would work, but "
+    "the original owner could not be put back, so nothing was changed. Only SYSTEM can reset this key: run the "
+    "reset as SYSTEM (for example from a scheduled task), or rebuild the lab host. Better still, point the host "
+    "at a license server."
+)
+
 
 def is_timebomb(name: str) -> bool:
     """The agent's L$*TIMEBOMB* pattern (case-insensitive, as PowerShell's -like)."""

@@ -39,6 +39,12 @@ REMEDIES = {
     "internal": "The agent failed unexpectedly; rerun with -vvv and report the output.",
 }
 
+# A refused CIM call (it carries the MI result in native_error): WMI namespace security, not a registry ACL.
+WMI_ACCESS_REMEDY = (
+    "The connection user must be an elevated local administrator on the host; if it already is, the WMI namespace's "
+    "own security refuses it: check Security of the namespace in wmimgmt.msc (WMI Control) on the host."
+)
+
 # The bootstrap answers {"ok": false, "error": {"kind": "unsupported", "reason": ...}} before the agent runs
 # when the endpoint cannot run it.
 UNSUPPORTED_REASONS = {
@@ -128,7 +134,8 @@ def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentErro
         return AgentError(UNSUPPORTED_REASONS[error["reason"]].format(message=message), agent_error=error)
     where = what or error.get("path")
     location = f" on {where}" if where else ""
-    return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {REMEDIES[kind]}", agent_error=error)
+    remedy = WMI_ACCESS_REMEDY if kind == "access_denied" and error.get("native_error") else REMEDIES[kind]
+    return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {remedy}", agent_error=error)
 
 
 def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = False,
