@@ -41,11 +41,9 @@ function Get-CimFailure {
     $cim = Find-CimException $Exception
     if ($null -eq $cim) { return $failure }
     $failure.native_error = [string]$cim.NativeErrorCode
+    # ErrorData is an MSFT_WmiError CimInstance; PowerShell's CIM adapter exposes its properties by name.
     $data = $cim.ErrorData
-    if ($null -ne $data) {
-        $code = $data.CimInstanceProperties['error_Code']
-        if ($null -ne $code -and $null -ne $code.Value) { $failure.hresult = '0x{0:X8}' -f [uint32]$code.Value }
-    }
+    if ($null -ne $data -and $null -ne $data.error_Code) { $failure.hresult = '0x{0:X8}' -f [uint32]$data.error_Code }
     return $failure
 }
 

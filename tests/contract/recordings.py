@@ -84,6 +84,10 @@ def save(vector_path: str, source: str, identity: dict[str, t.Any], request: dic
         "request": request,
         "answer": answer,
     }
+    # The connection account is the lab's business, not the recording's.
+    if isinstance(answer.get("host"), dict) and "user" in answer["host"]:
+        answer = {**answer, "host": {**answer["host"], "user": "REDACTED\\user"}}
+        document["answer"] = answer
     target = os.path.join(directory, name)
     with open(target, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=1, ensure_ascii=False, sort_keys=False)
