@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup browser demo test unit contract integration molecule static matrix clean
+.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix clean
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ unit: setup
 
 contract: setup
 	$(BIN)/python -m pytest tests/contract
+
+# The lab kit: also save each real answer under tests/contract/recordings/<build>/ (docs/lab-validation.md).
+contract-record: setup
+	RDS_CONTRACT_RECORD=1 $(BIN)/python -m pytest tests/contract -k real_host
 
 integration: setup
 	$(BIN)/python -m pytest tests/integration

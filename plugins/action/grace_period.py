@@ -6,17 +6,16 @@ reads and backs up the GracePeriod key, then resets it (and restarts TermService
 
 from __future__ import annotations
 
+import fnmatch
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.grace_period import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _transport, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _protocol, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 SUBSETS = ["mode", "license_servers", "grace"]
-TIMEBOMB_PREFIX = "L$"
-TIMEBOMB_MARK = "TIMEBOMB"
 
 OWNERSHIP_ADVICE = (
     "Administrators could not take ownership of the GracePeriod key, so nothing was changed. Hardened "
@@ -25,11 +24,18 @@ OWNERSHIP_ADVICE = (
     "or rebuild the lab host. Better still, point the host at a license server."
 )
 
+LOCKED_ADVICE = (
+    "The GracePeriod key of this host grants Administrators no access at all (not even to read it or its owner "
+    "and permissions), as reported for hardened Windows Server 2022/2025 hosts. Taking ownership would work, but "
+    "the original owner could not be put back, so nothing was changed. Only SYSTEM can reset this key: run the "
+    "reset as SYSTEM (for example from a scheduled task), or rebuild the lab host. Better still, point the host "
+    "at a license server."
+)
+
 
 def is_timebomb(name: str) -> bool:
     """The agent's L$*TIMEBOMB* pattern (case-insensitive, as PowerShell's -like)."""
-    upper = name.upper()
-    return upper.startswith(TIMEBOMB_PREFIX) and TIMEBOMB_MARK in upper[len(TIMEBOMB_PREFIX):]
+    return fnmatch.fnmatchcase(name.upper(), _protocol.TIMEBOMB_PATTERN.upper())
 
 
 class ActionModule(LicensingActionBase):
@@ -61,7 +67,10 @@ class ActionModule(LicensingActionBase):
         return result
 
     def reset(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], results: dict[str, t.Any]) -> dict[str, t.Any]:
-        tree = _trees.tree_of(results.get("grace_tree") or {}, lic.GRACE_PERIOD_KEY, 64)
+        read = results.get("grace_tree") or {}
+        if not read.get("ok") and (read.get("error") or {}).get("kind") == "access_denied":
+            raise AgentError(LOCKED_ADVICE, agent_error=read.get("error"))
+        tree = _trees.tree_of(read, lic.GRACE_PERIOD_KEY, 64)
         names = sorted(name for name in (tree[0][1] if tree else {}) if is_timebomb(name))
         restart = bool(names) and args["restart"] == "if_changed"
         outcome: dict[str, t.Any] = {"changed": bool(names), "deleted": names, "restarted": restart,
@@ -83,7 +92,8 @@ class ActionModule(LicensingActionBase):
         if not done.get("ok"):
             error = done.get("error") or {}
             if error.get("kind") == "access_denied":
-                raise AgentError(OWNERSHIP_ADVICE, agent_error=error, backup_file=saved["backup_file"])
+                advice = LOCKED_ADVICE if error.get("reason") == "grace_key_locked" else OWNERSHIP_ADVICE
+                raise AgentError(advice, agent_error=error, backup_file=saved["backup_file"])
             failure = _changes.write_failure([], {"results": [done]}, saved["backup_file"])
             raise failure or _transport.agent_failure(error)
         outcome.update(deleted=done.get("deleted") or [], acl_restored=bool(done.get("acl_restored")))

@@ -65,9 +65,12 @@ attributes:
 notes:
   - On Windows Server 2022 and later the GracePeriod key may be locked so that only SYSTEM can change
     it; the reset then fails with nothing changed and says what would work (reported by public reset
-    scripts; not verified in a lab).
-  - C(GetGracePeriodDays) fails with 0x80070002 on some hosts (missing timebomb, or after expiry); the
-    state is then V(unknown) with the reason.
+    scripts; not verified in a lab). Where Administrators have no access at all to the key, not even to
+    read it, the reset is refused before anything changes, because its original owner could not be put
+    back after taking ownership.
+  - C(GetGracePeriodDays) fails with 0x80070002 on some hosts (missing timebomb, or after expiry), or
+    answers a non-zero return value without C(DaysLeft); the state is then V(unknown) with the reason,
+    never V(expired).
 seealso:
   - module: remote_desktop.licensing.licensing_info
   - name: RDS licensing troubleshooting guidance

@@ -101,7 +101,8 @@ licensing:
       description:
         - C(days_left) from C(GetGracePeriodDays), C(state) (V(active), V(expiring), V(expired),
           V(not_applicable) when the host is not an RD Session Host, V(unknown) when WMI fails),
-          C(error) and C(hresult) when it failed, C(expiring_days).
+          C(error) and C(hresult) when it failed (the WMI or Win32 code from C(MSFT_WmiError.error_Code),
+          such as 0x80070002; null when the method failed through its return value), C(expiring_days).
       type: dict
       sample: {days_left: 97, state: active, error: null, hresult: null, expiring_days: 30}
     os:

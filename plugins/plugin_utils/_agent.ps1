@@ -21,16 +21,59 @@ function New-OpError {
     return [ordered]@{ ok = $false; error = [ordered]@{ kind = $Kind; message = $Message; path = $Path } }
 }
 
+# The CimException in an exception chain, or $null.
+function Find-CimException {
+    param($Exception)
+    $current = $Exception
+    while ($null -ne $current -and $current.GetType().FullName -ne 'Microsoft.Management.Infrastructure.CimException') { $current = $current.InnerException }
+    return $current
+}
+
+# What a failed CIM call says: CimException.HResult is always 0x80131500 (COR_E_EXCEPTION), so the WMI or Win32 code is read
+# from ErrorData (MSFT_WmiError.error_Code) and the MI result from NativeErrorCode (AccessDenied, InvalidClass, ...).
+function Get-CimFailure {
+    param($Exception)
+    $failure = [ordered]@{ message = [string]$Exception.Message; hresult = $null; native_error = $null }
+    $cim = Find-CimException $Exception
+    if ($null -eq $cim) { return $failure }
+    $failure.native_error = [string]$cim.NativeErrorCode
+    # ErrorData is an MSFT_WmiError CimInstance; PowerShell's CIM adapter exposes its properties by name.
+    $data = $cim.ErrorData
+    if ($null -ne $data -and $null -ne $data.error_Code) { $failure.hresult = '0x{0:X8}' -f [uint32]$data.error_Code }
+    return $failure
+}
+
+# Only a missing namespace or class means the role's WMI provider is not installed; anything else is a failure.
+function Test-CimNotInstalled {
+    param($Failure)
+    return ($Failure.native_error -eq 'InvalidNamespace' -or $Failure.native_error -eq 'InvalidClass')
+}
+
+function New-CimOpError {
+    param($Failure, [string]$What)
+    $kind = 'wmi_error'
+    if ($Failure.native_error -eq 'AccessDenied') { $kind = 'access_denied' }
+    $result = New-OpError $kind $Failure.message $What
+    $result.error['hresult'] = $Failure.hresult
+    $result.error['native_error'] = $Failure.native_error
+    return $result
+}
+
 # Maps an exception (and its inner exceptions) onto the protocol's closed set of error kinds.
 function Get-ErrorKind {
     param($Exception)
     $current = $Exception
     while ($null -ne $current) {
         if ($current -is [System.Security.SecurityException] -or $current -is [System.UnauthorizedAccessException]) { return 'access_denied' }
-        if ($current.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') { return 'wmi_error' }
+        if ($current.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') {
+            if ([string]$current.NativeErrorCode -eq 'AccessDenied') { return 'access_denied' }
+            return 'wmi_error'
+        }
+        if ($current.GetType().FullName -eq 'System.ServiceProcess.TimeoutException') { return 'service_error' }
         if ($current -is [System.ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 5) { return 'access_denied' }
         if ($current -is [System.ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 1060) { return 'not_found' }
-        if ($current -is [System.ArgumentException] -or $current -is [System.FormatException] -or $current -is [System.OverflowException]) { return 'invalid_argument' }
+        $badInput = $current -is [System.ArgumentException] -or $current -is [System.FormatException] -or $current -is [System.OverflowException]
+        if ($badInput) { return 'invalid_argument' }
         $current = $current.InnerException
     }
     return 'internal'
@@ -47,18 +90,50 @@ function Open-LocalMachine {
     return [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, (Get-RegistryView $View))
 }
 
+# The registry kind number of one value. .NET names seven kinds and reports every other one (REG_DWORD_BIG_ENDIAN,
+# REG_LINK, REG_RESOURCE_*) as Unknown; WMI's StdRegProv lists the real numbers (SOFTWARE's 32-bit view is Wow6432Node).
+function Get-RawValueKind {
+    param($View, [string]$Path, [string]$Name)
+    $subKey = $Path
+    if ([int]$View -eq 32 -and $Path -match '^SOFTWARE\\(?!Wow6432Node)') { $subKey = 'SOFTWARE\Wow6432Node\' + $Path.Substring(9) }
+    try {
+        $arguments = @{ hDefKey = [uint32]2147483650; sSubKeyName = $subKey }
+        $listing = Invoke-CimMethod -Namespace 'root/default' -ClassName 'StdRegProv' -MethodName 'EnumValues' -Arguments $arguments
+        $names = @($listing.sNames)
+        $types = @($listing.Types)
+        for ($index = 0; $index -lt $names.Count; $index++) { if ($names[$index] -eq $Name) { return [int]$types[$index] } }
+    }
+    catch { $null = $_ }
+    return $null
+}
+
+# A value the agent cannot write back exactly: its kind number and, where .NET returns them, its bytes.
+function New-UnknownWireValue {
+    param([string]$Name, $Kind, $Raw)
+    $entry = [ordered]@{ name = $Name; type = 'unknown'; kind = $Kind; data = $null; exact = $false }
+    if ($Raw -is [byte[]]) {
+        $entry.data = [Convert]::ToBase64String($Raw)
+        $entry.exact = $true
+    }
+    elseif ($Raw -is [long] -or $Raw -is [int]) { $entry.data = [Convert]::ToBase64String([BitConverter]::GetBytes($Raw)) }
+    return $entry
+}
+
 # One registry value as the wire carries it: DWORD/QWORD unsigned, strings unexpanded,
-# MULTI_SZ as a list, BINARY/NONE as base64.
+# MULTI_SZ as a list, BINARY/NONE as base64, anything else as 'unknown' (New-UnknownWireValue).
 function ConvertTo-WireValue {
-    param($Key, [string]$Name)
+    param($Key, [string]$Name, $View, [string]$Path)
     $kind = $Key.GetValueKind($Name)
     $raw = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
     $entry = [ordered]@{ name = $Name; type = 'none'; data = $null }
     if ($kind -eq [Microsoft.Win32.RegistryValueKind]::DWord) {
+        # .NET reads a REG_DWORD longer than 4 bytes as a long or a byte array.
+        if ($raw -isnot [int]) { return New-UnknownWireValue $Name 4 $raw }
         $entry.type = 'dword'
         $entry.data = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$raw), 0)
     }
     elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::QWord) {
+        if ($raw -isnot [long]) { return New-UnknownWireValue $Name 11 $raw }
         $entry.type = 'qword'
         $entry.data = [BitConverter]::ToUInt64([BitConverter]::GetBytes([long]$raw), 0)
     }
@@ -74,12 +149,13 @@ function ConvertTo-WireValue {
         $entry.type = 'multistring'
         $entry.data = [string[]]@($raw)
     }
-    else {
+    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary -or $kind -eq [Microsoft.Win32.RegistryValueKind]::None) {
         if ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary) { $entry.type = 'binary' }
         $bytes = [byte[]]@()
         if ($null -ne $raw) { $bytes = [byte[]]$raw }
         $entry.data = [Convert]::ToBase64String($bytes)
     }
+    else { return New-UnknownWireValue $Name (Get-RawValueKind $View $Path $Name) $raw }
     return $entry
 }
 
@@ -94,11 +170,11 @@ function Invoke-ReadKey {
         try {
             if ($Tree) {
                 $keys = New-Object -TypeName System.Collections.ArrayList
-                Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000))
+                Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000)) (Get-Field $Op 'view' 64) $false
                 return [ordered]@{ ok = $true; exists = $true; keys = $keys.ToArray() }
             }
             $values = New-Object -TypeName System.Collections.ArrayList
-            foreach ($name in $key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $key $name)) }
+            foreach ($name in $key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $key $name (Get-Field $Op 'view' 64) $path)) }
             $subkeys = [string[]]@($key.GetSubKeyNames())
             return [ordered]@{ ok = $true; exists = $true; values = $values.ToArray(); subkeys = $subkeys }
         }
@@ -109,13 +185,17 @@ function Invoke-ReadKey {
 
 function Invoke-WmiTerminalService {
     param($Op)
+    $what = 'WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting'
     try {
         $setting = Get-CimInstance -Namespace 'root/cimv2/TerminalServices' -ClassName 'Win32_TerminalServiceSetting'
     }
     catch {
+        $failure = Get-CimFailure $_.Exception
         # Namespace or class missing: the RD Session Host pieces are not installed. An answer, not an error.
-        return [ordered]@{ ok = $true; exists = $false; reason = [string]$_.Exception.Message }
+        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
+        return New-CimOpError $failure $what
     }
+    if ($null -eq $setting) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TerminalServiceSetting instance'; native_error = $null } }
     $result = [ordered]@{
         ok = $true
         exists = $true
@@ -131,10 +211,17 @@ function Invoke-WmiTerminalService {
     }
     try {
         $grace = Invoke-CimMethod -InputObject $setting -MethodName 'GetGracePeriodDays'
-        $result.grace_days_left = [int]$grace.DaysLeft
+        # A method can fail through its return value and leave DaysLeft unset; $null must not read as 0 days (expired).
+        if ([int]$grace.ReturnValue -ne 0 -or $null -eq $grace.DaysLeft) {
+            $message = 'GetGracePeriodDays returned ' + [string]$grace.ReturnValue + ' without DaysLeft'
+            if ($null -ne $grace.DaysLeft) { $message = 'GetGracePeriodDays returned ' + [string]$grace.ReturnValue }
+            $result.grace_error = [ordered]@{ message = $message; hresult = $null; native_error = $null; return_value = [int]$grace.ReturnValue }
+        }
+        else { $result.grace_days_left = [int]$grace.DaysLeft }
     }
     catch {
-        $result.grace_error = [ordered]@{ message = [string]$_.Exception.Message; hresult = ('0x{0:X8}' -f $_.Exception.HResult) }
+        $failure = Get-CimFailure $_.Exception
+        $result.grace_error = [ordered]@{ message = $failure.message; hresult = $failure.hresult; native_error = $failure.native_error; return_value = $null }
     }
     try {
         $list = Invoke-CimMethod -InputObject $setting -MethodName 'GetSpecifiedLicenseServerList'
@@ -151,8 +238,12 @@ function Invoke-WmiTerminalService {
 function Invoke-WmiLicenseServer {
     param($Op)
     try { $server = Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseServer' }
-    catch { return [ordered]@{ ok = $true; exists = $false; reason = [string]$_.Exception.Message } }
-    if ($null -eq $server) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TSLicenseServer instance' } }
+    catch {
+        $failure = Get-CimFailure $_.Exception
+        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
+        return New-CimOpError $failure 'WMI root/cimv2 Win32_TSLicenseServer'
+    }
+    if ($null -eq $server) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TSLicenseServer instance'; native_error = $null } }
     $result = [ordered]@{
         ok = $true; exists = $true
         server_role = [int]$server.ServerRole; database_path = [string]$server.DatabasePath
@@ -257,9 +348,14 @@ function Find-MissingKey {
 
 function New-UndoRecord {
     param($Op, $Key, [string]$Name, $CreatedKey)
-    $undo = [ordered]@{ view = (Get-Field $Op 'view' 64); path = [string](Get-Field $Op 'path' ''); name = $Name; created_key = $CreatedKey; had_value = $false; kind = $null; raw = $null }
+    $undo = [ordered]@{
+        view = (Get-Field $Op 'view' 64); path = [string](Get-Field $Op 'path' ''); name = $Name; created_key = $CreatedKey
+        had_value = $false; kind = $null; raw = $null; unknown = $null
+    }
     if ($null -ne $Key -and (@($Key.GetValueNames()) -contains $Name)) {
         $undo.had_value = $true
+        $wire = ConvertTo-WireValue $Key $Name $undo.view $undo.path
+        if ($wire.type -eq 'unknown') { $undo.unknown = $undo.path + [char]92 + $Name + ' (kind ' + [string]$wire.kind + ')' }
         $undo.kind = $Key.GetValueKind($Name)
         $undo.raw = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
     }
@@ -279,9 +375,11 @@ function Invoke-SetValue {
         $key = $base.CreateSubKey($path)
         try {
             $undo = New-UndoRecord $Op $key $name $missing
+            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' ('set_value refused: ' + $undo.unknown + $UnknownKindReason) $path }
             $null = $Journal.Add($undo)
             $key.SetValue($name, $data, $ValueKinds[$type])
-            return [ordered]@{ ok = $true; created_key = ($null -ne $missing); replaced = $undo.had_value; value = (ConvertTo-WireValue $key $name) }
+            $stored = ConvertTo-WireValue $key $name (Get-Field $Op 'view' 64) $path
+            return [ordered]@{ ok = $true; created_key = ($null -ne $missing); replaced = $undo.had_value; value = $stored }
         }
         finally { $key.Dispose() }
     }
@@ -299,6 +397,7 @@ function Invoke-DeleteValue {
         try {
             $undo = New-UndoRecord $Op $key $name $null
             if (-not $undo.had_value) { return [ordered]@{ ok = $true; existed = $false } }
+            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' ('delete_value refused: ' + $undo.unknown + $UnknownKindReason) $path }
             $null = $Journal.Add($undo)
             $key.DeleteValue($name, $false)
             return [ordered]@{ ok = $true; existed = $true }
@@ -306,6 +405,19 @@ function Invoke-DeleteValue {
         finally { $key.Dispose() }
     }
     finally { $base.Dispose() }
+}
+
+# Puts a key's DACL back as recorded (a re-created key only inherits its parent's).
+function Set-KeyAccessSddl {
+    param($Base, [string]$Path, [string]$Sddl)
+    $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
+    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+    try {
+        $security = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+        $security.SetSecurityDescriptorSddlForm($Sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+        $key.SetAccessControl($security)
+    }
+    finally { $key.Dispose() }
 }
 
 function Undo-Write {
@@ -317,9 +429,12 @@ function Undo-Write {
             foreach ($entry in $Undo['tree']) {
                 $key = $base.CreateSubKey([string]$entry['path'])
                 try {
-                    foreach ($value in @($entry['values'])) { $key.SetValue([string]$value.name, (ConvertFrom-WireData ([string]$value.type) $value.data), $ValueKinds[[string]$value.type]) }
+                    foreach ($value in @($entry['values'])) {
+                        $key.SetValue([string]$value.name, (ConvertFrom-WireData ([string]$value.type) $value.data), $ValueKinds[[string]$value.type])
+                    }
                 }
                 finally { $key.Dispose() }
+                if ($null -ne (Get-Field $entry 'sddl')) { Set-KeyAccessSddl $base ([string]$entry['path']) ([string]$entry['sddl']) }
             }
             return
         }
@@ -350,8 +465,25 @@ function Invoke-Rollback {
     return [ordered]@{ performed = $true; undone = ($Journal.Count - $problems.Count); errors = $problems.ToArray() }
 }
 
+# After a failed restart: start the service once more if it ended up stopped, and say where it is now.
+function Restore-ServiceRunning {
+    param($Controller, $Timeout)
+    try {
+        $Controller.Refresh()
+        if ($Controller.Status -eq 'StopPending') { $Controller.WaitForStatus('Stopped', $Timeout) }
+        if ($Controller.Status -eq 'Stopped') {
+            $Controller.Start()
+            $Controller.WaitForStatus('Running', $Timeout)
+        }
+    }
+    catch { $null = $_ }
+    try { $Controller.Refresh(); return [string]$Controller.Status }
+    catch { return 'Unknown' }
+}
+
 # Restarts services (ServiceController.Stop stops running dependents too) and starts again the
-# dependents that were running, such as UmRdpService after TermService.
+# dependents that were running, such as UmRdpService after TermService. A stop or start that fails
+# or times out is a service_error that names the state the service was left in.
 function Invoke-RestartService {
     param($Op)
     $timeout = New-Object -TypeName TimeSpan -ArgumentList 0, 0, ([int](Get-Field $Op 'timeout_seconds' 120))
@@ -359,22 +491,34 @@ function Invoke-RestartService {
     foreach ($name in @(Get-Field $Op 'names' @())) {
         $controller = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList ([string]$name)
         try {
+            # A missing service throws here (InvalidOperationException over Win32 error 1060): not_found.
             $dependents = [string[]]@($controller.DependentServices | Where-Object { $_.Status -eq 'Running' } | ForEach-Object { $_.ServiceName })
-            if ($controller.Status -ne 'Stopped') {
-                $controller.Stop()
-                $controller.WaitForStatus('Stopped', $timeout)
-            }
-            $controller.Start()
-            $controller.WaitForStatus('Running', $timeout)
-            foreach ($dependentName in $dependents) {
-                $dependent = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList $dependentName
-                try {
-                    if ($dependent.Status -ne 'Running') {
-                        $dependent.Start()
-                        $dependent.WaitForStatus('Running', $timeout)
-                    }
+            try {
+                if ($controller.Status -ne 'Stopped') {
+                    $controller.Stop()
+                    $controller.WaitForStatus('Stopped', $timeout)
                 }
-                finally { $dependent.Dispose() }
+                $controller.Start()
+                $controller.WaitForStatus('Running', $timeout)
+                foreach ($dependentName in $dependents) {
+                    $dependent = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList $dependentName
+                    try {
+                        if ($dependent.Status -ne 'Running') {
+                            $dependent.Start()
+                            $dependent.WaitForStatus('Running', $timeout)
+                        }
+                    }
+                    finally { $dependent.Dispose() }
+                }
+            }
+            catch {
+                $cause = [string]$_.Exception.Message
+                if ($null -ne $_.Exception.InnerException) { $cause = $cause + ' (' + [string]$_.Exception.InnerException.Message + ')' }
+                $final = Restore-ServiceRunning $controller $timeout
+                $report[[string]$name] = [ordered]@{ status = $final; restarted_dependents = @() }
+                $restartError = New-OpError 'service_error' ('restarting ' + $name + ' failed: ' + $cause + '; after one more start it is ' + $final) $null
+                $restartError['services'] = $report
+                return $restartError
             }
             $controller.Refresh()
             $report[[string]$name] = [ordered]@{ status = [string]$controller.Status; restarted_dependents = $dependents }
@@ -393,6 +537,10 @@ $DestructiveRoots = @(
     'SOFTWARE\Wow6432Node\Microsoft\MSLicensing',
     'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
 )
+# Why set_value, delete_value and delete_tree refuse values of kinds outside the seven (their undo would not be exact).
+$UnknownKindReason = ' is a registry kind the agent cannot write back exactly (a rollback would change it); remove or convert it first'
+# write_file saves here, below %ProgramData%.
+$BackupDirectory = 'RemoteDesktopLicensing\Backups'
 $GracePeriodPath = 'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
 $TimebombPattern = 'L$*TIMEBOMB*'
 
@@ -406,33 +554,55 @@ function Test-DestructiveAllowed {
     return $false
 }
 
-# Appends a key and its subkeys (parents first) to $Keys, values in wire form.
+# Appends a key and its subkeys (parents first) to $Keys, values in wire form; with $WithAcl also each key's
+# DACL (SDDL), so that undoing a deleted tree puts back permissions such as create_key grant_users made.
 function Add-TreeKey {
-    param($Key, [string]$Path, $Keys, [int]$Limit)
-    if ($Keys.Count -ge $Limit) { throw (New-Object -TypeName System.ArgumentException -ArgumentList ('more than ' + $Limit + ' keys in the tree; export a smaller key')) }
+    param($Key, [string]$Path, $Keys, [int]$Limit, $View, [bool]$WithAcl)
+    if ($Keys.Count -ge $Limit) {
+        throw (New-Object -TypeName System.ArgumentException -ArgumentList ('more than ' + $Limit + ' keys in the tree; export a smaller key'))
+    }
     $values = New-Object -TypeName System.Collections.ArrayList
-    foreach ($name in $Key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $Key $name)) }
-    $null = $Keys.Add([ordered]@{ path = $Path; values = $values.ToArray() })
+    foreach ($name in $Key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $Key $name $View $Path)) }
+    $entry = [ordered]@{ path = $Path; values = $values.ToArray() }
+    if ($WithAcl) {
+        $entry['sddl'] = $Key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access).GetSecurityDescriptorSddlForm('Access')
+    }
+    $null = $Keys.Add($entry)
     foreach ($subName in $Key.GetSubKeyNames()) {
         $sub = $Key.OpenSubKey($subName, $false)
         if ($null -eq $sub) { continue }
-        try { Add-TreeKey $sub ($Path + [char]92 + $subName) $Keys $Limit }
+        try { Add-TreeKey $sub ($Path + [char]92 + $subName) $Keys $Limit $View $WithAcl }
         finally { $sub.Dispose() }
     }
+}
+
+# The first value of a tree that a rollback could not write back exactly, or $null.
+function Find-UnknownValue {
+    param($Keys)
+    foreach ($entry in $Keys) {
+        foreach ($value in @($entry['values'])) {
+            if ($value['type'] -eq 'unknown') { return ([string]$entry['path'] + [char]92 + [string]$value['name'] + ' (kind ' + [string]$value['kind'] + ')') }
+        }
+    }
+    return $null
 }
 
 function Invoke-DeleteTree {
     param($Op, $Journal)
     $path = [string](Get-Field $Op 'path' '')
     $view = Get-Field $Op 'view' 64
-    if (-not (Test-DestructiveAllowed $path)) { return New-OpError 'invalid_argument' ('delete_tree is refused outside the destructive allow-list: ' + $path) $path }
+    if (-not (Test-DestructiveAllowed $path)) {
+        return New-OpError 'invalid_argument' ('delete_tree is refused outside the destructive allow-list: ' + $path) $path
+    }
     $base = Open-LocalMachine $view
     try {
         $key = $base.OpenSubKey($path, $false)
         if ($null -eq $key) { return [ordered]@{ ok = $true; existed = $false } }
         $keys = New-Object -TypeName System.Collections.ArrayList
-        try { Add-TreeKey $key $path $keys 100000 }
+        try { Add-TreeKey $key $path $keys 100000 $view $true }
         finally { $key.Dispose() }
+        $unknown = Find-UnknownValue $keys
+        if ($null -ne $unknown) { return New-OpError 'unsupported' ('delete_tree refused: ' + $unknown + $UnknownKindReason) $path }
         $null = $Journal.Add([ordered]@{ undo = 'tree'; view = $view; path = $path; tree = $keys.ToArray() })
         $base.DeleteSubKeyTree($path, $true)
         return [ordered]@{ ok = $true; existed = $true; keys = $keys.Count }
@@ -477,13 +647,14 @@ function Invoke-WriteFile {
     param($Op)
     $name = [string](Get-Field $Op 'name' '')
     if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' ('not a plain file name: ' + $name) }
-    $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) 'RemoteDesktopLicensing\Backups'
+    $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) $BackupDirectory
     $null = [System.IO.Directory]::CreateDirectory($directory)
     $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
     $acl.SetAccessRuleProtection($true, $false)
     foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
         $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-        $acl.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow'))
+        $ruleArguments = @($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')
+        $acl.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $ruleArguments))
     }
     [System.IO.Directory]::SetAccessControl($directory, $acl)
     $target = Join-Path $directory $name
@@ -497,7 +668,9 @@ function Invoke-WriteFile {
 function Enable-ThreadPrivilege {
     param([string]$Name)
     $type = [System.Security.AccessControl.RegistrySecurity].Assembly.GetType('System.Security.AccessControl.Privilege')
-    if ($null -eq $type) { throw (New-Object -TypeName System.NotSupportedException -ArgumentList 'this .NET Framework has no System.Security.AccessControl.Privilege') }
+    if ($null -eq $type) {
+        throw (New-Object -TypeName System.NotSupportedException -ArgumentList 'this .NET Framework has no System.Security.AccessControl.Privilege')
+    }
     $flags = [System.Reflection.BindingFlags]'Instance, NonPublic, Public'
     $privilege = [Activator]::CreateInstance($type, $flags, $null, @($Name), $null)
     $null = $type.GetMethod('Enable', $flags).Invoke($privilege, $null)
@@ -507,7 +680,8 @@ function Enable-ThreadPrivilege {
 function Get-KeySddl {
     param($Base, [string]$Path)
     $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadSubTree, [System.Security.AccessControl.RegistryRights]'ReadPermissions')
-    try { return $key.GetAccessControl([System.Security.AccessControl.AccessControlSections]'Owner, Access').GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Access') }
+    $sections = [System.Security.AccessControl.AccessControlSections]'Owner, Access'
+    try { return $key.GetAccessControl($sections).GetSecurityDescriptorSddlForm($sections) }
     finally { $key.Dispose() }
 }
 
@@ -516,16 +690,32 @@ function Get-KeySddl {
 function Invoke-GraceReset {
     param($Op)
     $path = [string](Get-Field $Op 'path' '')
-    if ($path.ToLowerInvariant() -ne $GracePeriodPath.ToLowerInvariant()) { return New-OpError 'invalid_argument' ('grace_reset only acts on ' + $GracePeriodPath) $path }
+    if ($path.ToLowerInvariant() -ne $GracePeriodPath.ToLowerInvariant()) {
+        return New-OpError 'invalid_argument' ('grace_reset only acts on ' + $GracePeriodPath) $path
+    }
     $base = Open-LocalMachine 64
     $privileges = New-Object -TypeName System.Collections.ArrayList
     try {
-        $reader = $base.OpenSubKey($path, $false)
-        if ($null -eq $reader) { return [ordered]@{ ok = $true; exists = $false; deleted = @() } }
-        try { $names = [string[]]@($reader.GetValueNames() | Where-Object { $_ -like $TimebombPattern }) }
-        finally { $reader.Dispose() }
-        $original = Get-KeySddl $base $path
-        if ($names.Count -eq 0) { return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $original; acl_restored = $true } }
+        # The owner and DACL are read before anything changes: they are what is put back afterwards. Where Administrators have
+        # no ACE at all (reported for 2022/2025) even this read is refused; the original owner then cannot be known, so
+        # nothing is changed and the answer says that only SYSTEM can reset this key.
+        try {
+            $reader = $base.OpenSubKey($path, $false)
+            if ($null -eq $reader) { return [ordered]@{ ok = $true; exists = $false; deleted = @() } }
+            try { $names = [string[]]@($reader.GetValueNames() | Where-Object { $_ -like $TimebombPattern }) }
+            finally { $reader.Dispose() }
+            $original = Get-KeySddl $base $path
+        }
+        catch {
+            if ((Get-ErrorKind $_.Exception) -ne 'access_denied') { throw }
+            $reason = 'Administrators may not even read the GracePeriod key or its permissions: ' + [string]$_.Exception.Message
+            $locked = New-OpError 'access_denied' $reason $path
+            $locked.error['reason'] = 'grace_key_locked'
+            return $locked
+        }
+        if ($names.Count -eq 0) {
+            return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $original; acl_restored = $true }
+        }
         foreach ($name in @('SeTakeOwnershipPrivilege', 'SeRestorePrivilege')) { $null = $privileges.Add((Enable-ThreadPrivilege $name)) }
         $admins = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
         $check = [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree
@@ -559,7 +749,8 @@ function Invoke-GraceReset {
         return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $after; acl_restored = ($after -eq $original) }
     }
     finally {
-        foreach ($privilege in $privileges) { $null = $privilege.GetType().GetMethod('Revert', [System.Reflection.BindingFlags]'Instance, NonPublic, Public').Invoke($privilege, $null) }
+        $flags = [System.Reflection.BindingFlags]'Instance, NonPublic, Public'
+        foreach ($privilege in $privileges) { $null = $privilege.GetType().GetMethod('Revert', $flags).Invoke($privilege, $null) }
         $base.Dispose()
     }
 }
@@ -594,8 +785,14 @@ function Get-HostFacts {
 }
 
 # JavaScriptSerializer is part of .NET Framework, not of .NET (Core): PowerShell 7 ends here, clearly.
-# Loaded by its full name from the GAC (Add-Type is kept out of the agent altogether).
-try { $null = [Reflection.Assembly]::Load('System.Web.Extensions, Version=4.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35') }
+# Both assemblies are loaded by their full names from the GAC (Add-Type is kept out of the agent altogether).
+# A fresh powershell.exe has not loaded System.ServiceProcess: Microsoft.PowerShell.Management brings it only when one of its
+# cmdlets first runs, and the agent uses none before New-Object ServiceController. The full name loads it from the GAC on
+# .NET Framework 4.x (Assembly.Load(String)); Add-Type stays out of the agent, and LoadWithPartialName is obsolete.
+try {
+    $null = [Reflection.Assembly]::Load('System.Web.Extensions, Version=4.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35')
+    $null = [Reflection.Assembly]::Load('System.ServiceProcess, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a')
+}
 catch {
     $edition = [string]$PSVersionTable.PSEdition + ' ' + [string]$PSVersionTable.PSVersion
     '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","message":"the agent needs Windows PowerShell 5.1; this is PowerShell ' + $edition + '"}}'

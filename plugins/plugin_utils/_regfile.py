@@ -107,6 +107,11 @@ def value_line(name: str, value: Value | None) -> str:
     match = re.fullmatch(r"type(\d+)", value_type)
     if match:
         return _hex_lines(head + f"hex({int(match.group(1)):x}):", bytes(data))
+    if value_type == "unknown":
+        raise RegFileError(
+            f"value {name!r} is of registry kind {data.get('kind')} and the agent could not read its exact bytes "
+            "(REG_LINK and REG_RESOURCE_* come back from .NET without data; a REG_DWORD longer than 4 bytes loses "
+            "its length), so no backup could hold it; remove or convert that value on the host first")
     raise RegFileError(f"value {name!r} has a type {value_type!r} that a .reg file cannot hold")
 
 

@@ -14,7 +14,9 @@ import hashlib
 import re
 import typing as t
 
-VALUE_TYPES = ("none", "string", "expandstring", "multistring", "dword", "qword", "binary")
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
+
+VALUE_TYPES = _protocol.VALUE_TYPES
 
 REG_TYPE_IDS = {"none": 0, "string": 1, "expandstring": 2, "binary": 3, "dword": 4, "multistring": 7, "qword": 11}
 REG_TYPE_NAMES = {
@@ -137,6 +139,12 @@ def from_wire(entry: dict[str, t.Any]) -> tuple[str, t.Any]:
     """(type, canonical data) of a value as the agent reports it."""
     value_type = entry["type"]
     data = entry.get("data")
+    if value_type == _protocol.UNKNOWN_TYPE:
+        # A kind outside the seven: "type<N>" with its exact bytes where the agent had them (a .reg file can
+        # hold it as hex(N)); otherwise it stays "unknown", which backups and restores refuse.
+        if isinstance(entry.get("kind"), int) and entry.get("exact") and data is not None:
+            return f"type{entry['kind']}", base64.b64decode(data)
+        return value_type, entry
     if value_type in ("binary", "none"):
         return value_type, base64.b64decode(data or "")
     if value_type == "multistring":

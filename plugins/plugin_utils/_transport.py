@@ -13,8 +13,9 @@ import json
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
 
-ERROR_KINDS = ("not_found", "access_denied", "invalid_argument", "unsupported", "wmi_error", "internal")
+ERROR_KINDS = _protocol.ERROR_KINDS
 
 # What the administrator can do about each kind of agent error.
 REMEDIES = {
@@ -31,7 +32,32 @@ REMEDIES = {
         "The WMI provider failed; check that the Remote Desktop Services WMI provider "
         "(root\\cimv2\\TerminalServices) is healthy, e.g. with winmgmt /verifyrepository."
     ),
+    "service_error": (
+        "The service did not stop or start in time or refused to start; see the System event log "
+        "(Service Control Manager events 7000-7043) on the host, fix the cause and start it with Start-Service."
+    ),
     "internal": "The agent failed unexpectedly; rerun with -vvv and report the output.",
+}
+
+# A refused CIM call (it carries the MI result in native_error): WMI namespace security, not a registry ACL.
+WMI_ACCESS_REMEDY = (
+    "The connection user must be an elevated local administrator on the host; if it already is, the WMI namespace's "
+    "own security refuses it: check Security of the namespace in wmimgmt.msc (WMI Control) on the host."
+)
+
+# The bootstrap answers {"ok": false, "error": {"kind": "unsupported", "reason": ...}} before the agent runs
+# when the endpoint cannot run it.
+UNSUPPORTED_REASONS = {
+    "runtime": (
+        "The WinRM endpoint runs {message}, not Windows PowerShell 5.1. The licensing agent targets Windows "
+        "PowerShell 5.1 on .NET Framework 4.x; connect to the default endpoint (Microsoft.PowerShell), not a "
+        "PowerShell.7 configuration (ansible_psrp_configuration_name)."
+    ),
+    "language_mode": (
+        "The host's PowerShell is not in FullLanguage mode ({message}). The licensing agent needs .NET access, "
+        "which Constrained Language Mode (AppLocker/WDAC) and JEA endpoints block. Connect to an unrestricted "
+        "endpoint with an account the policy exempts, or allow the collection's agent in the application-control policy."
+    ),
 }
 
 
@@ -101,16 +127,15 @@ def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentErro
     """Turn an agent error object into a task failure naming the path and the remedy."""
     kind = error.get("kind") if error.get("kind") in ERROR_KINDS else "internal"
     message = (error.get("message") or "no message").rstrip(". ")
-    if error.get("reason") == "language_mode":
-        return AgentError(
-            f"The host's PowerShell is not in FullLanguage mode ({message}). The licensing agent needs .NET access, "
-            "which Constrained Language Mode (AppLocker/WDAC) blocks. Connect with an account the policy exempts, "
-            "or allow the collection's agent in the application-control policy.",
-            agent_error=error,
-        )
+    if error.get("hresult"):
+        # The WMI or Win32 code of a failed CIM call (MSFT_WmiError.error_Code).
+        message += f" ({error['hresult']})"
+    if kind == "unsupported" and error.get("reason") in UNSUPPORTED_REASONS:
+        return AgentError(UNSUPPORTED_REASONS[error["reason"]].format(message=message), agent_error=error)
     where = what or error.get("path")
     location = f" on {where}" if where else ""
-    return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {REMEDIES[kind]}", agent_error=error)
+    remedy = WMI_ACCESS_REMEDY if kind == "access_denied" and error.get("native_error") else REMEDIES[kind]
+    return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {remedy}", agent_error=error)
 
 
 def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = False,
@@ -120,6 +145,10 @@ def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = 
     One round trip: one command whose stdin carries the agent and every operation. With
     rollback_on_error the agent undoes the request's earlier writes when one fails.
     """
+    problems = _protocol.request_problems(ops)
+    if problems:
+        raise AgentError("The collection built a request the agent does not accept (" + "; ".join(problems) + "). "
+                         + REMEDIES["invalid_argument"])
     request = payload.build_request(ops, stop_on_error=stop_on_error, rollback_on_error=rollback_on_error)
     action._display.vvvv(f"licensing agent request: {json.dumps(request)[:4000]}", host=action._play_context.remote_addr)
     result = action._low_level_execute_command(

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._backup import file_key_path
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import agent_failure
 
 # Keys below HKLM (64-bit view spelling) that may be deleted whole or have ownership taken.
-DESTRUCTIVE_ROOTS = (
-    lic.MSLICENSING_KEY,
-    "SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing",
-    lic.GRACE_PERIOD_KEY,
-)
+DESTRUCTIVE_ROOTS = _protocol.DESTRUCTIVE_ROOTS
 
 Tree = t.List[t.Tuple[str, t.Dict[str, t.Tuple[str, t.Any]]]]
 

@@ -63,7 +63,7 @@ class AgentRuntime:
         """Whether a request line carries a write operation (for the drop_*_write faults)."""
         try:
             ops = json.loads(stdin.decode("ascii").strip().partition(" ")[2])["ops"]
-            return any(op.get("op") in writes.WRITE_OPS for op in ops)
+            return any(op.get("op") in WRITE_OPS for op in ops)
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
             return False
 
@@ -101,7 +101,7 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
                 try:
                     result = _operation(host, op, journal)
                 except SimulatedFailure as failure:
-                    result = {"ok": False, "error": {"kind": failure.kind, "message": str(failure), "path": op.get("path")}}
+                    result = {"ok": False, "error": failure.error(op.get("path"))}
                 failed = failed or not result["ok"]
             result["id"] = op.get("id")
             results.append(result)
@@ -129,7 +129,8 @@ def _read_key(host: Host, op: dict[str, t.Any], whole_tree: bool = False) -> dic
         limit = int(op.get("max_keys", 10000))
         if len(tree) > limit:
             raise SimulatedFailure("invalid_argument", f"more than {limit} keys in the tree; export a smaller key")
-        return {"ok": True, "exists": True, "keys": [{"path": key, "values": values} for key, values in tree.items()]}
+        return {"ok": True, "exists": True,
+                "keys": [{"path": key, "values": [_wire(entry) for entry in values]} for key, values in tree.items()]}
     return {"ok": True, "exists": True,
             "values": [_wire(entry) for entry in host.registry.values(path, view)],
             "subkeys": host.registry.subkeys(path, view)}
@@ -153,7 +154,7 @@ def _service_status(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
 _READS: dict[str, t.Callable[[Host, dict[str, t.Any]], dict[str, t.Any]]] = {
     "read_key": _read_key,
     "read_tree": lambda host, op: _read_key(host, op, whole_tree=True),
-    "wmi_terminal_service": lambda host, _op: host.wmi_terminal_service(),
+    "wmi_terminal_service": lambda host, _op: host.wmi_terminal_service_op(),
     "wmi_license_server": lambda host, _op: host.wmi_license_server(),
     "computer_system": _computer_system,
     "service_status": _service_status,
@@ -168,6 +169,8 @@ _WRITES: dict[str, t.Callable[[Host, dict[str, t.Any], writes.Journal], dict[str
     "grace_reset": lambda host, op, _journal: writes.grace_reset(host, op),
 }
 
+WRITE_OPS = tuple(_WRITES)
+
 
 def _operation(host: Host, op: dict[str, t.Any], journal: writes.Journal) -> dict[str, t.Any]:
     name = op.get("op")
@@ -180,8 +183,12 @@ def _operation(host: Host, op: dict[str, t.Any], journal: writes.Journal) -> dic
 
 
 def _wire(entry: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Stored values are already in wire form; binary data is re-encoded to canonical base64."""
+    """Stored values are already in wire form; binary data is re-encoded to canonical base64. A kind
+    outside the seven is 'unknown' with its kind number and, where .NET returns them, its bytes."""
     data = entry["data"]
     if entry["type"] in ("binary", "none"):
         data = base64.b64encode(base64.b64decode(data or "")).decode("ascii")
+    if entry["type"] == "unknown":
+        return {"name": entry["name"], "type": "unknown", "kind": entry.get("kind"), "data": data,
+                "exact": bool(entry.get("exact"))}
     return {"name": entry["name"], "type": entry["type"], "data": data}

@@ -22,12 +22,29 @@ LICENSING_NAMES = {2: "Per device", 4: "Per user", 5: "Not configured", 6: "AAD 
 
 
 class SimulatedFailure(Exception):
-    """An agent operation failure with one of the protocol's error kinds."""
+    """An agent operation failure with one of the protocol's error kinds. WMI failures also carry what
+    Windows puts in the CimException: MSFT_WmiError.error_Code (hresult) and the MI result (native_error)."""
 
-    def __init__(self, kind: str, message: str, hresult: str | None = None):
+    def __init__(self, kind: str, message: str, hresult: str | None = None, native_error: str | None = None,
+                 extra: dict[str, t.Any] | None = None):
         super().__init__(message)
         self.kind = kind
         self.hresult = hresult
+        self.native_error = native_error
+        self.extra = extra or {}
+
+    def error(self, path: str | None) -> dict[str, t.Any]:
+        """The agent's error object for this failure."""
+        error: dict[str, t.Any] = {"kind": self.kind, "message": str(self), "path": path}
+        if self.native_error is not None:
+            error.update(hresult=self.hresult, native_error=self.native_error)
+        return error
+
+
+# What Windows answers when a CIM call is refused, or the class is not registered (WBEM_E_ACCESS_DENIED,
+# WBEM_E_INVALID_CLASS); the agent reports the first as access_denied and the second as "not installed".
+WMI_DENIED = SimulatedFailure("access_denied", "Access denied ", "0x80041003", "AccessDenied")
+GRACE_KEY_LOCKED_SDDL = "O:NSG:SYD:PAI(A;CI;KA;;;NS)(A;CI;KA;;;SY)"
 
 
 class Host:
@@ -53,9 +70,18 @@ class Host:
         self.counters[counter] = max(self.counters[counter], value)
 
     # Faults -----------------------------------------------------------------------------------
+    def grace_key_locked(self) -> bool:
+        """The GracePeriod ACL variant without any Administrators ACE (reported for 2022/2025): an
+        elevated administrator cannot read the key, its values or its owner and DACL."""
+        return self.facts.get("grace_acl") == "no_admin_ace"
+
     def check_access(self, path: str, view: int) -> None:
-        """The access_denied fault: every key at or below one of the listed paths is unreadable."""
+        """The access_denied fault: every key at or below one of the listed paths is unreadable; so is
+        the GracePeriod key in its locked ACL variant."""
         target = real_path(path, view).lower()
+        grace = scenarios.GRACE_KEY.lower()
+        if self.grace_key_locked() and (target == grace or target.startswith(grace + "\\")):
+            raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
         for denied in self.faults.get("access_denied", []):
             prefix = real_path(denied, 64).lower()
             if target == prefix or target.startswith(prefix + "\\"):
@@ -85,8 +111,10 @@ class Host:
             self.facts["grace_expiry"] = time.time() + 120 * scenarios.DAY
 
     def grace_sddl(self) -> str:
-        """The GracePeriod key's owner and DACL: NETWORK SERVICE owns it, Administrators may only read."""
-        return self.facts.get("grace_sddl", "O:NSG:SYD:PAI(A;CI;KA;;;NS)(A;CI;KA;;;SY)(A;CI;KR;;;BA)")
+        """The GracePeriod key's owner and DACL: NETWORK SERVICE owns it, Administrators may only read
+        (or, in the locked variant, have no ACE at all)."""
+        default = GRACE_KEY_LOCKED_SDDL if self.grace_key_locked() else "O:NSG:SYD:PAI(A;CI;KA;;;NS)(A;CI;KA;;;SY)(A;CI;KR;;;BA)"
+        return self.facts.get("grace_sddl", default)
 
     # Services -----------------------------------------------------------------------------------
     def restart_service(self, name: str) -> dict[str, t.Any]:
@@ -95,6 +123,18 @@ class Host:
         if actual is None:
             raise SimulatedFailure("not_found", f"Cannot open {name} service on computer '.'.")
         dependents = [svc for svc in DEPENDENTS.get(actual.lower(), []) if services.get(svc) == "Running"]
+        if self.faults.get("start_fails"):
+            # ServiceController.Stop stops the running dependents too; then Start fails (ERROR_SERVICE_DISABLED
+            # or a crashing service), and so does the agent's second attempt: everything is left stopped.
+            for svc in [actual, *dependents]:
+                services[svc] = "Stopped"
+            self.dirty = True
+            raise SimulatedFailure(
+                "service_error",
+                f"restarting {actual} failed: Cannot start service {actual} on computer '.'. (The service cannot be started, "
+                "either because it is disabled or because it has no enabled devices associated with it); "
+                "after one more start it is Stopped",
+                extra={"services": {actual: {"status": "Stopped", "restarted_dependents": []}}})
         if actual.lower() == "termservice":
             self._rearm_grace_period()
         restarts = self.facts.setdefault("service_restarts", {})
@@ -128,21 +168,33 @@ class Host:
         return self._dword(scenarios.RDSH_COMPONENT_KEY, "InstallState") == 1
 
     def grace_days_left(self, now: float | None = None) -> int:
+        """GetGracePeriodDays; its failures are CIM errors whose code is in MSFT_WmiError.error_Code."""
         if self.faults.get("wmi_grace"):
-            raise SimulatedFailure("wmi_error", "The system cannot find the file specified.", "0x80070002")
+            raise SimulatedFailure("wmi_error", "The system cannot find the file specified. ", "0x80070002", "Failed")
         if not self.is_rdsh():
-            raise SimulatedFailure("wmi_error", "Not supported", "0x8004100C")
+            raise SimulatedFailure("wmi_error", "Not supported ", "0x8004100C", "NotSupported")
         timebomb = self.registry.get_value(scenarios.GRACE_KEY, scenarios.TIMEBOMB_VALUE)
         expiry = self.facts.get("grace_expiry")
         if timebomb is None or expiry is None:
-            raise SimulatedFailure("wmi_error", "The system cannot find the file specified.", "0x80070002")
+            raise SimulatedFailure("wmi_error", "The system cannot find the file specified. ", "0x80070002", "Failed")
         return max(0, math.ceil((expiry - (now or time.time())) / scenarios.DAY))
+
+    def wmi_failure(self, class_name: str) -> SimulatedFailure | None:
+        """How Get-CimInstance of a class fails under the wmi_denied and wmi_missing_class faults."""
+        if self.faults.get("wmi_denied"):
+            return WMI_DENIED
+        if self.faults.get("wmi_missing_class"):
+            return SimulatedFailure("wmi_error", f"Invalid class \"{class_name}\"", "0x80041010", "InvalidClass")
+        return None
 
     def wmi_license_server(self) -> dict[str, t.Any]:
         """Win32_TSLicenseServer and friends, from the license_server facts."""
-        server = self.facts.get("license_server")
-        if not server:
-            return {"ok": True, "exists": False, "reason": "Invalid class \"Win32_TSLicenseServer\""}
+        failure = self.wmi_failure("Win32_TSLicenseServer")
+        if failure is None and not self.facts.get("license_server"):
+            failure = SimulatedFailure("wmi_error", "Invalid class \"Win32_TSLicenseServer\"", "0x80041010", "InvalidClass")
+        if failure is not None:
+            return _cim_answer(failure, "WMI root/cimv2 Win32_TSLicenseServer")
+        server = self.facts["license_server"]
         packs = []
         for pack in server["key_packs"]:
             expires = pack.get("expiration")
@@ -158,6 +210,13 @@ class Host:
                 "activation_status": server["activation_status"], "activation_error": None,
                 "license_server_id": server["license_server_id"], "key_packs": packs, "issued_by_status": counts}
 
+    def wmi_terminal_service_op(self) -> dict[str, t.Any]:
+        """The agent's wmi_terminal_service answer, faults included."""
+        failure = self.wmi_failure("Win32_TerminalServiceSetting")
+        if failure is not None:
+            return _cim_answer(failure, "WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting")
+        return self.wmi_terminal_service()
+
     def wmi_terminal_service(self) -> dict[str, t.Any]:
         mode, mode_from_policy = self.effective_mode()
         servers, servers_from_policy = self.effective_servers()
@@ -170,8 +229,21 @@ class Host:
             "grace_days_left": None, "grace_error": None,
             "specified_license_servers": servers, "license_servers_error": None,
         }
+        if self.faults.get("wmi_grace_no_days"):
+            # The method answers, but through ReturnValue, and leaves DaysLeft unset.
+            result["grace_error"] = {"message": "GetGracePeriodDays returned 1 without DaysLeft", "hresult": None,
+                                     "native_error": None, "return_value": 1}
+            return result
         try:
             result["grace_days_left"] = self.grace_days_left()
         except SimulatedFailure as failure:
-            result["grace_error"] = {"message": str(failure), "hresult": failure.hresult}
+            result["grace_error"] = {"message": str(failure), "hresult": failure.hresult,
+                                     "native_error": failure.native_error, "return_value": None}
         return result
+
+
+def _cim_answer(failure: SimulatedFailure, what: str) -> dict[str, t.Any]:
+    """The agent's answer to a failed Get-CimInstance: only a missing namespace or class means "not installed"."""
+    if failure.native_error in ("InvalidNamespace", "InvalidClass"):
+        return {"ok": True, "exists": False, "reason": str(failure), "native_error": failure.native_error}
+    return {"ok": False, "error": failure.error(what)}

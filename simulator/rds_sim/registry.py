@@ -16,6 +16,15 @@ def real_path(path: str, view: int) -> str:
     return "\\".join(parts)
 
 
+def _unknown_fields(value: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A value of a kind outside the seven (type "unknown") also holds its kind number and whether its
+    bytes are exact: REG_LINK and REG_RESOURCE_* come back from .NET without data, a REG_DWORD longer
+    than 4 bytes as a long (its length lost)."""
+    if value.get("type") != "unknown":
+        return {}
+    return {"kind": value.get("kind"), "exact": bool(value.get("exact", value.get("data") is not None))}
+
+
 class Registry:
     """Keys by lower-case path; each holds its display path and its values by lower-case name."""
 
@@ -24,14 +33,14 @@ class Registry:
         for path, values in (tree or {}).items():
             self.create_key(path)
             for name, value in values.items():
-                self.set_value(path, name, value["type"], value["data"])
+                self.set_value(path, name, value["type"], value["data"], extra=_unknown_fields(value))
 
     def to_tree(self) -> dict[str, dict[str, dict[str, t.Any]]]:
         """The registry as JSON-friendly data: {path: {name: {type, data}}}, sorted."""
         tree = {}
         for lower in sorted(self._keys):
             path, values = self._keys[lower]
-            tree[path] = {entry["name"]: {"type": entry["type"], "data": copy.deepcopy(entry["data"])}
+            tree[path] = {entry["name"]: {"type": entry["type"], "data": copy.deepcopy(entry["data"]), **_unknown_fields(entry)}
                           for _, entry in sorted(values.items())}
         return tree
 
@@ -71,11 +80,12 @@ class Registry:
         entry = key[1].get(name.lower())
         return copy.deepcopy(entry) if entry else None
 
-    def set_value(self, path: str, name: str, value_type: str, data: t.Any, view: int = 64) -> None:
+    def set_value(self, path: str, name: str, value_type: str, data: t.Any, view: int = 64,
+                  extra: dict[str, t.Any] | None = None) -> None:
         self.create_key(path, view)
         _, values = self._keys[real_path(path, view).lower()]
         existing = values.get(name.lower())
-        values[name.lower()] = {"name": existing["name"] if existing else name, "type": value_type, "data": data}
+        values[name.lower()] = {"name": existing["name"] if existing else name, "type": value_type, "data": data, **(extra or {})}
 
     def delete_value(self, path: str, name: str, view: int = 64) -> bool:
         key = self._keys.get(real_path(path, view).lower())

@@ -43,7 +43,7 @@ OS_PRESETS: dict[str, dict[str, t.Any]] = {
 
 LICENSING_PRESETS = (
     "fresh", "per_device", "per_user", "gpo_conflict", "grace_expiring", "grace_expired", "client_cache",
-    "license_server", "unactivated",
+    "license_server", "unactivated", "grace_locked",
 )
 
 DESCRIPTIONS = {
@@ -55,6 +55,8 @@ DESCRIPTIONS = {
     "grace_expired": "RD Session Host, licensing not configured, grace period over (0 days)",
     "client_cache": "Windows 11 RDP client with an MSLicensing cache (HardwareID and two Store entries)",
     "license_server": "activated RD License Server (no Session Host role) with Per User and Per Device CAL packs and issued licenses",
+    "grace_locked": "the GracePeriod key without any Administrators ACE (reported for 2022/2025): administrators cannot "
+                    "read it or its owner; only SYSTEM can reset it",
     "unactivated": "RD License Server that is not activated, one Per Device pack (combine: license_server+unactivated)",
     **{name: f"operating system {preset['ProductName']} (combine: fresh+{name})" for name, preset in OS_PRESETS.items()},
 }
@@ -154,6 +156,8 @@ def _apply(state: dict[str, t.Any], preset: str, now: float) -> None:
         facts["grace_expiry"] = now + 5 * DAY - 3600
     elif preset == "grace_expired":
         facts["grace_expiry"] = now - 3 * DAY
+    elif preset == "grace_locked":
+        facts["grace_acl"] = "no_admin_ace"
     elif preset == "client_cache":
         _make_client(state)
     elif preset == "license_server":

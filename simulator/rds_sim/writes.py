@@ -12,18 +12,23 @@ import typing as t
 
 from rds_sim.host import Host, SimulatedFailure
 
-WRITE_OPS = ("set_value", "delete_value", "restart_service", "delete_tree", "create_key", "write_file", "grace_reset")
+# The agent's protocol constants as the simulated host knows them; tests/static/test_agent_protocol.py
+# compares each with the agent's own text, so neither side can change alone.
 # The agent's destructive allow-list: delete_tree and grace_reset act only here.
 DESTRUCTIVE_ROOTS = ("software\\microsoft\\mslicensing", "software\\wow6432node\\microsoft\\mslicensing",
                      "system\\currentcontrolset\\control\\terminal server\\rcm\\graceperiod")
 GRACE_PATH = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod"
+TIMEBOMB_PATTERN = "L$*TIMEBOMB*"
+BACKUP_DIRECTORY = "RemoteDesktopLicensing\\Backups"
 VALUE_TYPES = ("string", "expandstring", "multistring", "dword", "qword", "binary", "none")
+UNKNOWN_KIND_REASON = (" is a registry kind the agent cannot write back exactly (a rollback would change it); "
+                       "remove or convert it first")
 _LIMITS = {"dword": 0xFFFFFFFF, "qword": 0xFFFFFFFFFFFFFFFF}
 
 
 class Journal:
     """Undo records, newest last: (view, path, name, created_key, prior value or None); a deleted
-    tree is (view, path, None, None, {path: values}) and is put back whole."""
+    tree is (view, path, None, None, ({path: values}, {path: acl})) and is put back whole, DACLs included."""
 
     def __init__(self) -> None:
         self.records: list[tuple[int, str, str | None, str | None, t.Any]] = []
@@ -31,10 +36,12 @@ class Journal:
     def rollback(self, host: Host) -> dict[str, t.Any]:
         for view, path, name, created_key, prior in reversed(self.records):
             if name is None:
-                for key_path, values in prior.items():
+                tree, acls = prior
+                for key_path, values in tree.items():
                     host.registry.create_key(key_path, view)
                     for value in values:
                         host.registry.set_value(key_path, value["name"], value["type"], value["data"], view)
+                host.facts.setdefault("key_acl", {}).update(acls)
             elif created_key is not None:
                 host.registry.delete_tree(created_key, view)
             elif prior is not None:
@@ -77,9 +84,11 @@ def set_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t
         return {"ok": False, "error": {"kind": "invalid_argument", "message": f"unknown value type: {value_type}", "path": path}}
     data = _wire_data(value_type, op.get("data"), path)
     host.check_write_access(path, view)
+    prior = host.registry.get_value(path, name, view)
+    if prior is not None and prior["type"] == "unknown":
+        return _unknown_refused("set_value", path, prior)
     missing = _missing_key(host, path, view)
     host.registry.create_key(path, view)
-    prior = host.registry.get_value(path, name, view)
     journal.records.append((view, path, name, missing, prior))
     host.registry.set_value(path, name, value_type, data, view)
     host.count("writes")
@@ -95,6 +104,8 @@ def delete_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
     prior = host.registry.get_value(path, name, view)
     if prior is None:
         return {"ok": True, "existed": False}
+    if prior["type"] == "unknown":
+        return _unknown_refused("delete_value", path, prior)
     journal.records.append((view, path, name, None, prior))
     host.registry.delete_value(path, name, view)
     host.count("writes")
@@ -102,8 +113,23 @@ def delete_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
     return {"ok": True, "existed": True}
 
 
+def _unknown_refused(op_name: str, key_path: str, value: dict[str, t.Any]) -> dict[str, t.Any]:
+    where = f"{key_path}\\{value['name']} (kind {value.get('kind')})"
+    return {"ok": False, "error": {"kind": "unsupported", "message": f"{op_name} refused: {where}{UNKNOWN_KIND_REASON}",
+                                   "path": key_path}}
+
+
 def restart_service(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {"ok": True, "services": {str(name): host.restart_service(str(name)) for name in op.get("names") or []}}
+    """Each service in turn; a failed restart stops the list and names the state it left the service in."""
+    services = {}
+    for name in op.get("names") or []:
+        try:
+            services[str(name)] = host.restart_service(str(name))
+        except SimulatedFailure as failure:
+            if "services" not in failure.extra:
+                raise
+            return {"ok": False, "error": failure.error(None), "services": {**services, **failure.extra["services"]}}
+    return {"ok": True, "services": services}
 
 
 def key_tree(host: Host, path: str, view: int) -> dict[str, list[dict[str, t.Any]]]:
@@ -128,7 +154,17 @@ def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str,
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
     tree = key_tree(host, path, view)
-    journal.records.append((view, path, None, None, tree))
+    for key_path, values in tree.items():
+        unknown = next((value for value in values if value["type"] == "unknown"), None)
+        if unknown is not None:
+            return _unknown_refused("delete_tree", key_path, unknown)
+    # Deleting a key deletes its DACL; the journal keeps it so that a rollback puts it back.
+    acls = host.facts.setdefault("key_acl", {})
+    prefix = host.registry.display(path, view).lower()
+    doomed = {key: acl for key, acl in acls.items() if key.lower() == prefix or key.lower().startswith(prefix + "\\")}
+    journal.records.append((view, path, None, None, (tree, doomed)))
+    for key in doomed:
+        del acls[key]
     host.registry.delete_tree(path, view)
     host.count("writes")
     host.dirty = True
@@ -154,7 +190,7 @@ def write_file(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     name = str(op.get("name", ""))
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}", name):
         return {"ok": False, "error": {"kind": "invalid_argument", "message": f"not a plain file name: {name}", "path": None}}
-    target = f"C:\\ProgramData\\RemoteDesktopLicensing\\Backups\\{name}"
+    target = f"C:\\ProgramData\\{BACKUP_DIRECTORY}\\{name}"
     data = _wire_data("binary", op.get("content"), target)
     host.facts.setdefault("files", {})[target] = data
     host.count("writes")
@@ -167,9 +203,14 @@ def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     path = str(op.get("path", ""))
     if path.lower() != GRACE_PATH.lower():
         return {"ok": False, "error": {"kind": "invalid_argument", "message": f"grace_reset only acts on {GRACE_PATH}", "path": path}}
+    if host.grace_key_locked():
+        # The owner and DACL cannot even be read, so they could not be put back: nothing is changed.
+        return {"ok": False, "error": {"kind": "access_denied", "path": path, "reason": "grace_key_locked", "message":
+                "Administrators may not even read the GracePeriod key or its permissions: Requested registry access is not allowed."}}
     if not host.registry.key_exists(path):
         return {"ok": True, "exists": False, "deleted": []}
-    names = [value["name"] for value in host.registry.values(path) if fnmatch.fnmatchcase(value["name"].upper(), "L$*TIMEBOMB*")]
+    names = [value["name"] for value in host.registry.values(path)
+             if fnmatch.fnmatchcase(value["name"].upper(), TIMEBOMB_PATTERN.upper())]
     sddl = host.grace_sddl()
     if not names:
         return {"ok": True, "exists": True, "deleted": [], "sddl_before": sddl, "sddl_after": sddl, "acl_restored": True}

@@ -2,7 +2,9 @@
 marked for it pass against a real Windows host when one is configured:
 
     RDS_CONTRACT_ENDPOINT=https://win01:5986/wsman RDS_CONTRACT_USER=... RDS_CONTRACT_PASSWORD=...
-    [RDS_CONTRACT_TRANSPORT=ntlm] make contract
+    [RDS_CONTRACT_TRANSPORT=ntlm] make contract          # or make contract-record to save the answers
+
+(docs/lab-validation.md describes the lab kit; tests/contract/test_recordings.py replays what was saved.)
 
 On a real host the read-only vectors run, and so do the "scratch" vectors, which write only under
 SCRATCH_KEY: the runner prepares their values there first and deletes them afterwards (keys stay).
@@ -21,12 +23,15 @@ import typing as t
 import pytest
 from rds_sim import scenarios
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
+
+from tests.contract import recordings
 from tests.contract.agent_client import AgentClient
 from tests.helpers.fleet import SimFleet
 
 VECTOR_DIR = os.path.join(os.path.dirname(__file__), "vectors")
 SCRATCH_KEY = "SOFTWARE\\RemoteDesktopLicensingContract"
-WRITE_OPS = ("set_value", "delete_value", "restart_service", "delete_tree", "create_key", "write_file", "grace_reset")
+WRITE_OPS = tuple(name for name, operation in _protocol.OPERATIONS.items() if operation.writes)
 VECTORS = sorted(glob.glob(os.path.join(VECTOR_DIR, "*.json")))
 
 
@@ -47,6 +52,11 @@ def matches(expected: t.Any, actual: t.Any, where: str = "$") -> list[str]:
                 want = sorted(value, key=lambda entry: entry["name"])
                 if got != want:
                     problems.append(f"{where}.values: expected {want!r}, got {got!r}")
+            elif key == "subkeys_include":
+                # Scratch keys stay on a real host between runs, so other vectors' subkeys may be there too.
+                missing = [name for name in value if name not in (actual.get("subkeys") or [])]
+                if missing:
+                    problems.append(f"{where}.subkeys: {missing!r} missing from {actual.get('subkeys')!r}")
             elif key not in actual:
                 problems.append(f"{where}.{key}: missing")
             else:
@@ -81,6 +91,7 @@ def initial_state(name: str, vector: dict[str, t.Any]) -> dict[str, t.Any]:
     for path, values in (setup.get("registry") or {}).items():
         state["registry"].setdefault(path, {}).update(copy.deepcopy(values))
     state["faults"] = copy.deepcopy(setup.get("faults") or {})
+    state["facts"].update(copy.deepcopy(setup.get("facts") or {}))
     return state
 
 
@@ -124,6 +135,9 @@ def test_vector_against_the_simulator(sim, path):
             assert fleet.stats()[host]["writes"] == 0
     else:
         assert final_state_problems(client, vector["final_registry"]) == []
+    if "sim_facts" in vector:
+        # What only the simulated host can show (key permissions, service states), as a subset.
+        assert matches(vector["sim_facts"], fleet.show(host)["facts"]) == []
 
 
 def test_every_vector_is_well_formed():
@@ -156,6 +170,10 @@ def test_vector_against_a_real_host(path):
         client.run({"version": 1, "ops": cleanup_ops(scratch_values) + setup_ops(vector)})
     try:
         answer = client.run(vector["request"])
+        if os.environ.get("RDS_CONTRACT_RECORD"):
+            # Saved before the check: a real answer that breaks a vector is exactly what the lab must send back.
+            source = recordings.source_for(REAL)
+            recordings.save(path, source, recordings.host_identity(client), vector["request"], answer)
         assert matches(vector["expect"], answer) == [], json.dumps(answer, indent=1)
         if isinstance(vector["final_registry"], list):
             assert final_state_problems(client, vector["final_registry"]) == []

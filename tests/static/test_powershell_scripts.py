@@ -5,6 +5,8 @@ pwsh cannot be installed here, so the tree-sitter PowerShell grammar stands in f
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import tree_sitter
 import tree_sitter_pwsh
@@ -74,3 +76,26 @@ def test_checker_catches_broken_and_powershell_7_scripts():
     assert ps7_constructs("Get-Item x && Get-Item y")
     assert ps7_constructs("$o = ConvertFrom-Json $t -AsHashtable")
     assert parse_errors("$a?.b")
+
+
+# A certification linter reads the shipped files as they are: at most 160 characters a line, no trailing whitespace.
+MAX_LINE = 160
+SOURCE_FILES = {"agent": "_agent.ps1", "bootstrap": "_bootstrap.ps1"}
+
+
+def long_or_trailing_lines(text: str) -> list[str]:
+    return [f"line {number}: {len(line)} characters" if len(line) > MAX_LINE else f"line {number}: trailing whitespace"
+            for number, line in enumerate(text.splitlines(), 1) if len(line) > MAX_LINE or line != line.rstrip()]
+
+
+@pytest.mark.parametrize("name", sorted(SOURCE_FILES))
+def test_script_lines_fit_the_linter(name):
+    path = os.path.join(os.path.dirname(payload.__file__), SOURCE_FILES[name])
+    with open(path, encoding="utf-8") as handle:
+        assert long_or_trailing_lines(handle.read()) == []
+
+
+def test_line_checker_is_not_vacuous():
+    assert long_or_trailing_lines("x" * 161) == ["line 1: 161 characters"]
+    assert long_or_trailing_lines("ok\nx = 1 ") == ["line 2: trailing whitespace"]
+    assert long_or_trailing_lines("x" * 160) == []
