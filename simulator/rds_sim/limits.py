@@ -15,8 +15,8 @@ import typing as t
 CODE_ENVELOPE_LIMIT = 2150858825      # ERROR_WSMAN_SERVER_ENVELOPE_LIMIT (0x80338049)
 CODE_SHELL_QUOTA = 2150859173         # 0x803381A5, MaxShellsPerUser
 CODE_OPERATION_QUOTA = 2150859174     # 0x803381A6, MaxConcurrentOperationsPerUser
-CODE_SHELL_NOT_FOUND = 2150858843     # ERROR_WSMAN_INVALID_SELECTORS... as Windows reports a closed shell
-CODE_OPERATION_TIMEOUT = 2150858793   # ERROR_WSMAN_OPERATION_TIMEDOUT: Receive found no output in time
+CODE_SHELL_NOT_FOUND = 2150858843     # 0x8033805B, with the "shell was not found" text
+CODE_OPERATION_TIMEOUT = 2150858793   # 0x80338029: Receive found no output in time (clients retry on it)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -164,7 +164,7 @@ class WSManHandler(BaseHTTPRequestHandler):
         outcome = self.connection_auth.authenticate(self.headers.get("Authorization", ""), transport.schemes,
                                                     fleet.username, fleet.password)
         if outcome.user is not None and host.faults.get("auth"):
-            outcome.user, outcome.challenge = None, self.connection_auth.reject(transport.schemes).challenge
+            outcome = self.connection_auth.reject(transport.schemes)  # the auth fault: right credentials refused too
         if outcome.user is None:
             self._reply(401, b"", "text/plain", challenges=outcome.challenge)
             return

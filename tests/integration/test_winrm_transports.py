@@ -122,3 +122,12 @@ def test_ca_signed_certificate_with_the_wrong_ca(fleet, tmp_path):
 def test_https_client_against_the_plain_http_listener(fleet, tmp_path):
     message = failure(fleet, tmp_path, "fresh-01", ansible_winrm_scheme="https")
     assert "SSL" in message and "wrong version number" in message.lower()
+
+
+def test_the_auth_fault_refuses_ntlm_with_the_right_password(fleet, tmp_path):
+    fleet.set_faults("fresh-01", {"auth": True})
+    try:
+        message = failure(fleet, tmp_path, "fresh-01")
+    finally:
+        fleet.set_faults("fresh-01", {})
+    assert message.endswith("ntlm: the specified credentials were rejected by the server")
