@@ -48,8 +48,12 @@ options:
   backup_dir:
     description:
       - The controller directory for the backup, as
-        C(<backup_dir>/<inventory_hostname>/mslicensing-<UTC timestamp>.reg). Defaults to a C(backup)
-        directory beside the playbook.
+        C(<backup_dir>/<inventory_hostname>/mslicensing-<UTC timestamp>.reg).
+      - Defaults to C(~/.ansible/remote_desktop.licensing/backups) on the controller, outside any
+        collection, so that upgrading or reinstalling the collection keeps the backups; in an
+        execution environment, point it at persistent storage.
+      - A directory inside an installed collection (a path with an C(ansible_collections) component)
+        is refused before the host is changed.
     type: path
 attributes:
   check_mode:

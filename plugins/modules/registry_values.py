@@ -91,7 +91,11 @@ options:
     description:
       - The controller directory for backups. Each backup is
         C(<backup_dir>/<inventory_hostname>/registry-values-<UTC timestamp>.reg), mode 0600.
-      - Defaults to a C(backup) directory beside the playbook.
+      - Defaults to C(~/.ansible/remote_desktop.licensing/backups) on the controller, outside any
+        collection, so that upgrading or reinstalling the collection keeps the backups; in an
+        execution environment, point it at persistent storage.
+      - A directory inside an installed collection (a path with an C(ansible_collections) component)
+        is refused before the host is changed.
     type: path
 attributes:
   check_mode:

@@ -58,6 +58,9 @@ class LicensingActionBase(ActionBase):
         try:
             if self.NEEDS_AGENT:
                 check_connection(self._connection, self._play_context, self._task.action)
+            if args.get("backup_dir"):
+                # Refused before the host is contacted, not only when a backup is due.
+                self.backup_dir(args)
             result.update(self.run_module(args, task_vars or {}))
         except AgentError as exc:
             result.update(exc.result)
@@ -76,11 +79,20 @@ class LicensingActionBase(ActionBase):
     def save_backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], name: str, keys: list[t.Any],
                     comments: list[str], not_done: str | None = "nothing was changed") -> dict[str, t.Any]:
         """Write and verify a .reg backup under backup_dir; if it cannot be, fail the task saying what was not done."""
+        directory = self.backup_dir(args)
         try:
-            return _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), self.inventory_host(task_vars),
-                                name, keys, comments)
+            return _backup.save(directory, self.inventory_host(task_vars), name, keys, comments)
         except _backup.BackupError as exc:
             raise AgentError(f"Backup failed{', so ' + not_done if not_done else ''}: {exc}") from None
+
+    @staticmethod
+    def backup_dir(args: dict[str, t.Any]) -> str:
+        """The task's backup directory (the collection's default when unset); one inside an installed
+        collection is refused."""
+        try:
+            return _backup.check_dir(args.get("backup_dir") or _backup.default_dir())
+        except _backup.BackupError as exc:
+            raise AgentError(f"Backup refused: {exc}") from None
 
     def backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], changes: list[_changes.Change],
                key_values: dict[t.Any, t.Any]) -> dict[str, t.Any]:
