@@ -96,7 +96,7 @@ backup_file:
   description: The .reg file written on the controller.
   returned: when at least one key exists
   type: str
-  sample: /home/admin/playbooks/backup/rdsh01/mslicensing-20261128T101500Z.reg
+  sample: /home/admin/.ansible/remote_desktop.licensing/backups/rdsh01/mslicensing-20261128T101500Z.reg
 backup_checksum:
   description: SHA-256 of the file.
   returned: when a file was written
