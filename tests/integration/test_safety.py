@@ -90,6 +90,18 @@ def test_licensing_mode_connection_lost_before_the_write_reports_nothing_changed
     assert again["changed"] is True and not again.get("failed")
 
 
+def test_host_gone_after_the_write_is_a_failure_that_may_be_partly_applied(fleet, run, tmp_path):
+    fleet.reset_host(MODE_HOST, "fresh", faults={"down_after_write": True})
+    result, _stats, _output = run("licensing_mode.yml", MODE_HOST, mode="per_user", backup=True, backup_dir=str(tmp_path / "b"))
+    fleet.set_faults(MODE_HOST, {})
+    # The write ran, but nothing can be read back: a failure that says so, never "changed: false".
+    assert result["failed"] is True and result["changed"] is True, result
+    assert "reading the host back after reconnecting failed too" in result["msg"] and "PARTLY APPLIED" in result["msg"]
+    assert result["backup_file"] == backups(tmp_path / "b")[0] and result["backup_file"] in result["msg"]
+    assert result["lost_answer"]["outcome"] == "unknown"
+    assert fleet.value(MODE_HOST, CORE, "LicensingMode") == {"type": "dword", "data": 4}
+
+
 def test_mslicensing_answer_lost_after_the_delete_reports_the_change_and_the_backup(fleet, run, tmp_path):
     fleet.reset_host(CLIENT, "client_cache", faults={"drop_after_write": True})
     result, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "b"), recreate_for_users=True)
