@@ -88,8 +88,9 @@ class ActionModule(LicensingActionBase):
             error = done.get("error") or {}
             if error.get("kind") == "access_denied":
                 raise AgentError(OWNERSHIP_ADVICE, agent_error=error, backup_file=saved["backup_file"])
-            failure = _changes.write_failure([], {"results": [done]}, saved["backup_file"])
-            raise failure or _transport.agent_failure(error)
+            failure = _changes.write_failure([], {"results": [done]}, saved["backup_file"]) or _transport.agent_failure(error)
+            failure.result.setdefault("backup_file", saved["backup_file"])
+            raise failure
         outcome.update(deleted=done.get("deleted") or [], acl_restored=bool(done.get("acl_restored")))
         if not done.get("acl_restored"):
             outcome.setdefault("warnings", []).append(
