@@ -162,8 +162,8 @@ class LicensingActionBase(ActionBase):
                                            f"changed: {found}. Rerun the task.{kept}")
             raise AgentError(self.lost_answer["message"], changed=False, **backup)
         self.lost_answer["message"] = (f"{lost}; after reconnecting, the host was read back and the change may be PARTLY "
-                                       f"APPLIED: {found}. Rerun the task to finish it, or put the keys back from the "
-                                       f"backup.{kept}")
+                                       f"APPLIED: {found}. Rerun the task to finish it"
+                                       f"{', or put the keys back from the backup' if backup_file else ''}.{kept}")
         raise AgentError(self.lost_answer["message"], changed=True, **backup)
 
     @staticmethod

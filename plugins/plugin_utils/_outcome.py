@@ -172,8 +172,10 @@ def verdict(checks: list[Check]) -> str:
     return UNKNOWN
 
 
-def summary(checks: list[Check]) -> str:
-    return "; ".join(f"{check.what}: {check.state} (found {check.found})" for check in checks)
+def summary(checks: list[Check], limit: int = 12) -> str:
+    """One line for the message; a long restore is cut short (the result's lost_answer has every entry)."""
+    text = "; ".join(f"{check.what}: {check.state} (found {check.found})" for check in checks[:limit])
+    return text + (f"; and {len(checks) - limit} more (see lost_answer.found)" if len(checks) > limit else "")
 
 
 def public(checks: list[Check]) -> list[dict[str, str]]:

@@ -109,3 +109,10 @@ def test_a_grace_reset_is_judged_against_the_backup():
     old = judge(ops, [key((BOMB, "binary", "AQI=")), services], backup)
     assert old[0].state == "not done"
     assert judge(ops, [key(), services], None)[0].state == "unknown"
+
+
+def test_a_long_summary_is_cut_short_and_points_at_the_full_list():
+    ops = [{"id": f"write{index}", "op": "delete_value", "path": "SOFTWARE\\X", "view": 64, "name": f"V{index}"}
+           for index in range(15)]
+    text = outcome.summary(judge(ops, [key()]))
+    assert text.count(": done") == 12 and text.endswith("; and 3 more (see lost_answer.found)")
