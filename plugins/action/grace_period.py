@@ -87,15 +87,20 @@ class ActionModule(LicensingActionBase):
         ops = [{"id": "reset", "op": "grace_reset", "path": lic.GRACE_PERIOD_KEY}]
         if restart:
             ops.append({"id": "restart", "op": "restart_service", "names": ["TermService"]})
-        written = _transport.results_by_id(_transport.run_agent(self, ops, rollback_on_error=True))
+        written = _transport.results_by_id(self.send_write(ops, saved["backup_file"]))
         done = written.get("reset") or {}
+        if done.get("read_back"):
+            # The answer was lost and the reset found done on the host; the ACL check's answer went with it.
+            outcome["acl_restored"] = None
+            return outcome
         if not done.get("ok"):
             error = done.get("error") or {}
             if error.get("kind") == "access_denied":
                 advice = LOCKED_ADVICE if error.get("reason") == "grace_key_locked" else OWNERSHIP_ADVICE
                 raise AgentError(advice, agent_error=error, backup_file=saved["backup_file"])
-            failure = _changes.write_failure([], {"results": [done]}, saved["backup_file"])
-            raise failure or _transport.agent_failure(error)
+            failure = _changes.write_failure([], {"results": [done]}, saved["backup_file"]) or _transport.agent_failure(error)
+            failure.result.setdefault("backup_file", saved["backup_file"])
+            raise failure
         outcome.update(deleted=done.get("deleted") or [], acl_restored=bool(done.get("acl_restored")))
         if not done.get("acl_restored"):
             outcome.setdefault("warnings", []).append(

@@ -21,25 +21,53 @@ class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "before-restore"
 
-    def read_source(self, src: str) -> list[_regfile.RegKey]:
+    def read_source(self, src: str) -> tuple[list[_regfile.RegKey], str | None]:
+        """The file's keys and the host it names as its source (None for files without that line)."""
         try:
             path = self._find_needle("files", src)
-            with open(path, "rb") as handle:
-                raw = handle.read()
-        except (AnsibleError, OSError) as exc:
-            raise AgentError(f"Cannot read src {src!r}: {exc}") from None
+        except AnsibleError:
+            # ansible-core's own message points at a remote_src option this module does not have.
+            raise AgentError(
+                f"src {src!r} was not found on the controller (a relative path is looked up in the role's or the "
+                "playbook's files directory, then beside the playbook). src must be a .reg file on the controller; "
+                "to apply a file that is on the host, fetch it first (ansible.builtin.fetch). Nothing was sent to the host."
+            ) from None
         try:
-            return _regfile.parse(_regfile.decode(raw))
+            with open(path, "rb") as handle:
+                text = _regfile.decode(handle.read())
+        except OSError as exc:
+            raise AgentError(f"Cannot read src {path}: {exc.strerror or exc}. Nothing was sent to the host.") from None
+        try:
+            return _regfile.parse(text), _regfile.source_host(text)
         except _regfile.RegFileError as exc:
             raise AgentError(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
 
+    def check_source(self, args: dict[str, t.Any], source: str | None, target: str) -> list[str]:
+        """Refuse a backup taken on another host unless allowed; warnings for what is applied anyway."""
+        if source is None:
+            return [f"{args['src']} does not say which host it was taken on (no '; {_regfile.SOURCE_HOST_PREFIX}' line, "
+                    "as in regedit exports), so it was applied without checking that it belongs to this host."]
+        if source.lower() == target.lower():
+            return []
+        if not args["allow_other_host"]:
+            raise AgentError(
+                f"{args['src']} was taken on {source}, not on {target}: applying it would copy {source}'s values (for "
+                f"MSLicensing, its HardwareID and client licenses) to {target}. Nothing was sent to the host; {target} "
+                f"is unchanged. Restore {target}'s own backup (under <backup_dir>/{target}/), or set "
+                "allow_other_host: true if copying is really meant.", source_host=source)
+        return [f"{args['src']} was taken on {source} and applied to {target} (allow_other_host: true)."]
+
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        blocks = restore.blocks_from(self.read_source(args["src"]))
+        keys, source = self.read_source(args["src"])
+        blocks = restore.blocks_from(keys)
         if not blocks:
             raise AgentError(f"{args['src']} holds no [key] blocks; nothing to restore.")
+        warnings = self.check_source(args, source, self.inventory_host(task_vars))
         ops, ids = restore.read_ops(blocks)
         plan = restore.Plan(blocks, _transport.results_by_id(_transport.run_agent(self, ops)), ids)
-        result: dict[str, t.Any] = {}
+        result: dict[str, t.Any] = {"source_host": source}
+        if plan.changed and warnings:
+            result["warnings"] = warnings
         if plan.changed and not self._task.check_mode:
             if args["backup"]:
                 result.update(self.restore_backup(args, task_vars, plan))

@@ -96,7 +96,11 @@ options:
     description:
       - The controller directory for backups, as
         C(<backup_dir>/<inventory_hostname>/licensing-mode-<UTC timestamp>.reg), mode 0600.
-      - Defaults to a C(backup) directory beside the playbook.
+      - Defaults to C(~/.ansible/remote_desktop.licensing/backups) on the controller, outside any
+        collection, so that upgrading or reinstalling the collection keeps the backups; in an
+        execution environment, point it at persistent storage.
+      - A directory inside an installed collection (a path with an C(ansible_collections) component)
+        is refused before the host is changed.
     type: path
 attributes:
   check_mode:
@@ -236,11 +240,35 @@ domain:
   type: dict
   sample: {part_of_domain: true, domain: example.com}
 backup_file:
-  description: The backup written on the controller before the change.
+  description: The backup written on the controller before the change. Also in a failed result once it was written.
   returned: when O(backup=true) and something changed outside check mode
   type: str
 backup_checksum:
   description: SHA-256 of the backup file.
   returned: when a backup was written
   type: str
+lost_answer:
+  description:
+    - Present when the answer to the write call was lost (the connection dropped, a timeout after the
+      request was sent, or an unreadable answer). The module reconnected once and read back every key
+      the write touched.
+    - V(done) means every change is on the host; the task reports C(changed) with a warning.
+      C(not done) means nothing was changed; the task fails with C(changed=false). C(unknown) means
+      partly applied or unreadable; the task fails with C(changed=true). A failure names the backup.
+  returned: when the answer to the write call was lost
+  type: dict
+  contains:
+    cause:
+      description: The error that lost the answer.
+      type: str
+    outcome:
+      description: V(done), V(not done) or V(unknown).
+      type: str
+    found:
+      description: Each write operation, its state (V(done), V(not done), V(unknown)) and what was found.
+      type: list
+      elements: dict
+    message:
+      description: The warning or failure message.
+      type: str
 """

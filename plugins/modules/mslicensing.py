@@ -48,8 +48,12 @@ options:
   backup_dir:
     description:
       - The controller directory for the backup, as
-        C(<backup_dir>/<inventory_hostname>/mslicensing-<UTC timestamp>.reg). Defaults to a C(backup)
-        directory beside the playbook.
+        C(<backup_dir>/<inventory_hostname>/mslicensing-<UTC timestamp>.reg).
+      - Defaults to C(~/.ansible/remote_desktop.licensing/backups) on the controller, outside any
+        collection, so that upgrading or reinstalling the collection keeps the backups; in an
+        execution environment, point it at persistent storage.
+      - A directory inside an installed collection (a path with an C(ansible_collections) component)
+        is refused before the host is changed.
     type: path
 attributes:
   check_mode:
@@ -87,10 +91,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backup_file:
-  description: The verified backup of both views, written before anything was deleted.
+  description: The verified backup of both views, written before anything was deleted. Also in a failed result once it was written.
   returned: when something was removed outside check mode
   type: str
-  sample: /home/admin/playbooks/backup/pc042/mslicensing-20261128T101500Z.reg
+  sample: /home/admin/.ansible/remote_desktop.licensing/backups/pc042/mslicensing-20261128T101500Z.reg
 backup_checksum:
   description: SHA-256 of the backup file.
   returned: when a backup was written
@@ -106,4 +110,28 @@ recreated:
   description: Whether the empty key for users was (or would be) created.
   returned: always
   type: bool
+lost_answer:
+  description:
+    - Present when the answer to the write call was lost (the connection dropped, a timeout after the
+      request was sent, or an unreadable answer). The module reconnected once and read back every key
+      the write touched.
+    - V(done) means every change is on the host; the task reports C(changed) with a warning.
+      C(not done) means nothing was changed; the task fails with C(changed=false). C(unknown) means
+      partly applied or unreadable; the task fails with C(changed=true). A failure names the backup.
+  returned: when the answer to the write call was lost
+  type: dict
+  contains:
+    cause:
+      description: The error that lost the answer.
+      type: str
+    outcome:
+      description: V(done), V(not done) or V(unknown).
+      type: str
+    found:
+      description: Each write operation, its state (V(done), V(not done), V(unknown)) and what was found.
+      type: list
+      elements: dict
+    message:
+      description: The warning or failure message.
+      type: str
 """

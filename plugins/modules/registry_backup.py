@@ -43,7 +43,11 @@ options:
     description:
       - The controller directory for backups, as
         C(<backup_dir>/<inventory_hostname>/<name>-<UTC timestamp>.reg), directories 0700, file 0600.
-      - Defaults to a C(backup) directory beside the playbook.
+      - Defaults to C(~/.ansible/remote_desktop.licensing/backups) on the controller, outside any
+        collection, so that upgrading or reinstalling the collection keeps the backups; in an
+        execution environment, point it at persistent storage.
+      - A directory inside an installed collection (a path with an C(ansible_collections) component)
+        is refused before the host is changed.
     type: path
   remote_copy:
     description:
@@ -92,7 +96,7 @@ backup_file:
   description: The .reg file written on the controller.
   returned: when at least one key exists
   type: str
-  sample: /home/admin/playbooks/backup/rdsh01/mslicensing-20261128T101500Z.reg
+  sample: /home/admin/.ansible/remote_desktop.licensing/backups/rdsh01/mslicensing-20261128T101500Z.reg
 backup_checksum:
   description: SHA-256 of the file.
   returned: when a file was written

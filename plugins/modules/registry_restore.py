@@ -30,8 +30,21 @@ options:
         C(src) (the role's or playbook's C(files) directory first).
       - Version 5.00 files in UTF-16 or UTF-8 and C(REGEDIT4) files are read. A malformed file fails
         with the line number and the problem.
+      - Must be on the controller; to apply a file that is on the host, fetch it first
+        (M(ansible.builtin.fetch)).
     type: path
     required: true
+  allow_other_host:
+    description:
+      - Every backup this collection writes names the host it was taken on in a comment line,
+        C(Source host) followed by its C(inventory_hostname) (regedit ignores comments). A file whose
+        source host is not this task's C(inventory_hostname) (compared without case) is refused before
+        anything is sent, because it would copy another host's values (for MSLicensing, its HardwareID
+        and client licenses) to this one. Set V(true) to apply it anyway, with a warning.
+      - A file without that line (a regedit or C(reg export) file) is applied with a warning that its
+        source is unknown.
+    type: bool
+    default: false
   backup:
     description:
       - Before writing, save the keys the restore changes, as they are, to a .reg file under O(backup_dir).
@@ -40,8 +53,12 @@ options:
   backup_dir:
     description:
       - The controller directory for backups, as
-        C(<backup_dir>/<inventory_hostname>/before-restore-<UTC timestamp>.reg). Defaults to a
-        C(backup) directory beside the playbook.
+        C(<backup_dir>/<inventory_hostname>/before-restore-<UTC timestamp>.reg).
+      - Defaults to C(~/.ansible/remote_desktop.licensing/backups) on the controller, outside any
+        collection, so that upgrading or reinstalling the collection keeps the backups; in an
+        execution environment, point it at persistent storage.
+      - A directory inside an installed collection (a path with an C(ansible_collections) component)
+        is refused before the host is changed.
     type: path
 attributes:
   check_mode:
@@ -98,12 +115,41 @@ values_deleted:
   description: Values deleted by C("name"=-) entries.
   returned: always
   type: int
+source_host:
+  description: The host the file says it was taken on (its C(Source host) comment), or null when it does not say.
+  returned: when the file was read
+  type: str
+  sample: client-07.example.com
 backup_file:
-  description: The backup of the changed keys written before the restore.
+  description: The backup of the changed keys written before the restore; also returned when the restore failed after it was written.
   returned: when O(backup=true) and something changed outside check mode
   type: str
 backup_checksum:
   description: SHA-256 of the backup file.
   returned: when a backup was written
   type: str
+lost_answer:
+  description:
+    - Present when the answer to the write call was lost (the connection dropped, a timeout after the
+      request was sent, or an unreadable answer). The module reconnected once and read back every key
+      the write touched.
+    - V(done) means every change is on the host; the task reports C(changed) with a warning.
+      C(not done) means nothing was changed; the task fails with C(changed=false). C(unknown) means
+      partly applied or unreadable; the task fails with C(changed=true). A failure names the backup.
+  returned: when the answer to the write call was lost
+  type: dict
+  contains:
+    cause:
+      description: The error that lost the answer.
+      type: str
+    outcome:
+      description: V(done), V(not done) or V(unknown).
+      type: str
+    found:
+      description: Each write operation, its state (V(done), V(not done), V(unknown)) and what was found.
+      type: list
+      elements: dict
+    message:
+      description: The warning or failure message.
+      type: str
 """

@@ -16,8 +16,9 @@ import yaml
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, check_connection, results_by_id, run_agent
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
+    AgentError, NoAnswer, check_connection, results_by_id, run_agent)
 
 # DOCUMENTATION keys that are also argument-spec keys.
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
@@ -53,15 +54,24 @@ class LicensingActionBase(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
         del tmp
+        # Set by send_write when a write's answer was lost and the host was read back.
+        self.lost_answer: dict[str, t.Any] | None = None
         # Raises AnsibleActionFail with ansible-core's own validation message.
         _validation, args = self.validate_argument_spec(argument_spec=argument_spec_from_doc(self.DOCUMENTATION))
         try:
             if self.NEEDS_AGENT:
                 check_connection(self._connection, self._play_context, self._task.action)
+            if args.get("backup_dir"):
+                # Refused before the host is contacted, not only when a backup is due.
+                self.backup_dir(args)
             result.update(self.run_module(args, task_vars or {}))
         except AgentError as exc:
             result.update(exc.result)
             result.update(failed=True, msg=exc.msg)
+        if self.lost_answer:
+            result["lost_answer"] = self.lost_answer
+            if not result.get("failed"):
+                result["warnings"] = [*result.get("warnings", []), self.lost_answer["message"]]
         return result
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -76,11 +86,20 @@ class LicensingActionBase(ActionBase):
     def save_backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], name: str, keys: list[t.Any],
                     comments: list[str], not_done: str | None = "nothing was changed") -> dict[str, t.Any]:
         """Write and verify a .reg backup under backup_dir; if it cannot be, fail the task saying what was not done."""
+        directory = self.backup_dir(args)
         try:
-            return _backup.save(args.get("backup_dir") or _backup.default_dir(task_vars), self.inventory_host(task_vars),
-                                name, keys, comments)
+            return _backup.save(directory, self.inventory_host(task_vars), name, keys, comments)
         except _backup.BackupError as exc:
             raise AgentError(f"Backup failed{', so ' + not_done if not_done else ''}: {exc}") from None
+
+    @staticmethod
+    def backup_dir(args: dict[str, t.Any]) -> str:
+        """The task's backup directory (the collection's default when unset); one inside an installed
+        collection is refused."""
+        try:
+            return _backup.check_dir(args.get("backup_dir") or _backup.default_dir())
+        except _backup.BackupError as exc:
+            raise AgentError(f"Backup refused: {exc}") from None
 
     def backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], changes: list[_changes.Change],
                key_values: dict[t.Any, t.Any]) -> dict[str, t.Any]:
@@ -96,8 +115,64 @@ class LicensingActionBase(ActionBase):
                              backup_file: str | None) -> dict[str, dict[str, t.Any]]:
         """Send the write operations in one call with rollback; fail the task, saying what is left
         changed, if any of them failed. Returns the results by operation id."""
-        answer = run_agent(self, ops, rollback_on_error=True)
+        answer = self.send_write(ops, backup_file)
         failure = _changes.write_failure(changes, answer, backup_file)
         if failure:
             raise failure
         return results_by_id(answer)
+
+    def send_write(self, ops: list[dict[str, t.Any]], backup_file: str | None) -> dict[str, t.Any]:
+        """The one way every module sends writes: one call with rollback. When its answer is lost, the
+        outcome is read back from the host instead of guessed (see _outcome); returns the answer, or an
+        answer made from the read-back when every write is found on the host."""
+        try:
+            return run_agent(self, ops, rollback_on_error=True)
+        except NoAnswer as exc:
+            cause = exc.msg
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Connection plugins raise their own types (requests, pywinrm, pypsrp, Ansible's); any of
+            # them after the request left means the outcome is unknown, not that nothing happened.
+            cause = f"{type(exc).__name__}: {exc}"
+        return self.read_back(ops, backup_file, cause)
+
+    def read_back(self, ops: list[dict[str, t.Any]], backup_file: str | None, cause: str) -> dict[str, t.Any]:
+        lost = f"The answer to the write request was lost ({cause[:300]})"
+        kept = f" The backup is {backup_file}." if backup_file else " No backup was made (backup is off)."
+        reads = _outcome.read_ops(ops)
+        try:
+            # Reconnect once: the old shell or socket may be dead. winrm, psrp and ssh all implement reset().
+            self._connection.reset()
+            results = results_by_id(run_agent(self, reads))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            message = (f"{lost}, and reading the host back after reconnecting failed too ({type(exc).__name__}: "
+                       f"{str(exc)[:300]}). The change may be PARTLY APPLIED; check the host before rerunning.{kept}")
+            self.lost_answer = {"cause": cause, "outcome": _outcome.UNKNOWN, "found": [], "message": message}
+            raise AgentError(message, changed=True, **({"backup_file": backup_file} if backup_file else {})) from None
+        checks = _outcome.verify(ops, reads, results, self._backup_keys(backup_file))
+        verdict = _outcome.verdict(checks)
+        found = _outcome.summary(checks)
+        self.lost_answer = {"cause": cause, "outcome": verdict, "found": _outcome.public(checks)}
+        backup = {"backup_file": backup_file} if backup_file else {}
+        if verdict == _outcome.DONE:
+            self.lost_answer["message"] = (f"{lost}; after reconnecting, the host was read back and every change is in "
+                                           f"place: {found}.{kept}")
+            return {"ok": True, "results": [{"id": op.get("id"), "ok": True, "read_back": True} for op in ops]}
+        if verdict == _outcome.NOT_DONE:
+            self.lost_answer["message"] = (f"{lost}; after reconnecting, the host was read back and nothing was "
+                                           f"changed: {found}. Rerun the task.{kept}")
+            raise AgentError(self.lost_answer["message"], changed=False, **backup)
+        self.lost_answer["message"] = (f"{lost}; after reconnecting, the host was read back and the change may be PARTLY "
+                                       f"APPLIED: {found}. Rerun the task to finish it"
+                                       f"{', or put the keys back from the backup' if backup_file else ''}.{kept}")
+        raise AgentError(self.lost_answer["message"], changed=True, **backup)
+
+    @staticmethod
+    def _backup_keys(backup_file: str | None) -> list[_regfile.RegKey] | None:
+        """What the backup recorded (the state before the write), for writes that are judged against it."""
+        if not backup_file:
+            return None
+        try:
+            with open(backup_file, "rb") as handle:
+                return _regfile.parse(_regfile.decode(handle.read()))
+        except (OSError, ValueError):
+            return None

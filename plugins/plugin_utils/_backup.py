@@ -19,9 +19,12 @@ import typing as t
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 
-# Where backups go when the task does not say: a "backup" folder beside the playbook, as the
-# network collections' backup option does.
-DEFAULT_DIR_NAME = "backup"
+# Controller-side data of the collection lives outside any collection, so that reinstalling or
+# upgrading the collection (ansible-galaxy collection install --force) cannot delete it.
+DATA_HOME = os.path.join("~", ".ansible", "remote_desktop.licensing")
+DEFAULT_DIR = os.path.join(DATA_HOME, "backups")
+# A directory with this component is (or is inside) an installed collection tree.
+COLLECTIONS_COMPONENT = "ansible_collections"
 
 
 class BackupError(Exception):
@@ -42,8 +45,23 @@ def slug(text: str) -> str:
     return cleaned[:60] or "registry"
 
 
-def default_dir(task_vars: dict[str, t.Any]) -> str:
-    return os.path.join(task_vars.get("playbook_dir") or os.getcwd(), DEFAULT_DIR_NAME)
+def default_dir() -> str:
+    return os.path.expanduser(DEFAULT_DIR)
+
+
+def check_dir(backup_dir: str, option: str = "backup_dir") -> str:
+    """The absolute backup directory; refused when it lies inside an installed collection, where a
+    collection upgrade or a discarded execution-environment container would take the backups with it."""
+    absolute = os.path.abspath(os.path.expanduser(backup_dir))
+    for candidate in (absolute, os.path.realpath(absolute)):
+        if COLLECTIONS_COMPONENT in candidate.split(os.sep):
+            raise BackupError(
+                f"{option} {absolute} is inside an installed collection ({COLLECTIONS_COMPONENT} directory), where "
+                "reinstalling or upgrading the collection deletes the backups. Nothing was changed on the host. "
+                f"Set {option} (a role's <role>_backup_dir variable) to a directory outside any collection, "
+                f"or leave it unset for {DEFAULT_DIR}."
+            )
+    return absolute
 
 
 def _host_dir_name(inventory_hostname: str) -> str:
@@ -54,8 +72,9 @@ def save(backup_dir: str, inventory_hostname: str, name: str, keys: list[RegKey]
          now: datetime.datetime | None = None) -> dict[str, t.Any]:
     """Write, re-read and verify one backup; returns backup_file, checksum (sha256), size and content."""
     moment = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    directory = os.path.join(os.path.abspath(os.path.expanduser(backup_dir)), _host_dir_name(inventory_hostname))
-    text = _regfile.render(keys, comments)
+    directory = os.path.join(check_dir(backup_dir), _host_dir_name(inventory_hostname))
+    # The source host comes first, so that registry_restore can tell a file taken on another host.
+    text = _regfile.render(keys, [_regfile.source_host_comment(inventory_hostname), *comments])
     raw = _regfile.encode(text)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)

@@ -28,6 +28,8 @@ _HEX_TYPES = {"none": 0, "string": 1, "expandstring": 2, "binary": 3, "dword": 4
 _HEX_NAMES = {number: name for name, number in _HEX_TYPES.items()}
 # regedit cuts a hex line once it reaches this many characters (25 bytes on a continuation line).
 _FOLD_AT = 77
+# The comment line that names the host a backup was taken on (regedit ignores comments).
+SOURCE_HOST_PREFIX = "Source host: "
 # The only characters taken as blank around entries; names and data keep every other one.
 _BLANK = " \t"
 
@@ -128,6 +130,10 @@ def render(keys: t.Iterable[RegKey], comments: t.Iterable[str] = ()) -> str:
             lines.extend(value_line(name, value) for name, value in key.values.items())
         lines.append("")
     return "\r\n".join(lines) + "\r\n"
+
+
+def source_host_comment(host: str) -> str:
+    return SOURCE_HOST_PREFIX + host
 
 
 def encode(text: str) -> bytes:
@@ -271,6 +277,20 @@ def parse(text: str) -> list[RegKey]:
             raise RegFileError(f"{where}: expected '=' after the value name")
         keys[-1].values[name] = parse_value(rest[1:].strip(_BLANK), wide, where)
     return keys
+
+
+def source_host(text: str) -> str | None:
+    """The host named by a "; Source host: NAME" comment before the first [key], or None (regedit's
+    own exports have no such line)."""
+    for line in re.split(r"\r\n|\r|\n", text.lstrip("\ufeff")):
+        stripped = line.strip(_BLANK)
+        if stripped.startswith("["):
+            break
+        if stripped.startswith(";"):
+            comment = stripped[1:].strip(_BLANK)
+            if comment.startswith(SOURCE_HOST_PREFIX) and comment[len(SOURCE_HOST_PREFIX):].strip(_BLANK):
+                return comment[len(SOURCE_HOST_PREFIX):].strip(_BLANK)
+    return None
 
 
 def split_path(full_path: str) -> str:

@@ -70,6 +70,10 @@ class AgentError(Exception):
         self.result = result
 
 
+class NoAnswer(AgentError):
+    """The host's answer was missing or unreadable: whether the request ran is not known."""
+
+
 def check_connection(connection: t.Any, play_context: t.Any, task_action: str) -> None:
     """Refuse connections and options the agent cannot work with, before anything is sent."""
     shell = getattr(connection, "_shell", None)
@@ -91,7 +95,7 @@ def parse_answer(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
     text = (stdout or "").strip()
     stderr_hint = (stderr or "").strip()
     if not text:
-        raise AgentError(
+        raise NoAnswer(
             "The host returned no answer from the licensing agent "
             f"(exit code {rc}{'; stderr: ' + stderr_hint[:2000] if stderr_hint else ''}). "
             "Check that Windows PowerShell 5.1 is installed and that the connection user may start powershell.exe.",
@@ -100,19 +104,19 @@ def parse_answer(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
     try:
         document, end = json.JSONDecoder().raw_decode(text)
     except ValueError as exc:
-        raise AgentError(
+        raise NoAnswer(
             f"The host's answer is not JSON ({exc}); it may be truncated or mixed with other output "
             "(a profile or logon script that prints text?). First 500 characters: " + text[:500],
             rc=rc, stdout=stdout, stderr=stderr,
         ) from None
     if text[end:].strip():
-        raise AgentError(
+        raise NoAnswer(
             "The host answered more than one document; the agent must print exactly one JSON document. "
             "Trailing output: " + text[end:end + 500].strip(),
             rc=rc, stdout=stdout, stderr=stderr,
         )
     if not isinstance(document, dict) or "ok" not in document:
-        raise AgentError("The host's answer is JSON but not an agent answer: " + text[:500], rc=rc, stdout=stdout)
+        raise NoAnswer("The host's answer is JSON but not an agent answer: " + text[:500], rc=rc, stdout=stdout)
     if not document["ok"]:
         raise agent_failure(document.get("error") or {})
     if document.get("version") != payload.AGENT_PROTOCOL_VERSION or not isinstance(document.get("results"), list):

@@ -22,7 +22,7 @@ from rds_sim.limits import Limits
 from rds_sim.transports import Transport
 
 FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "write_denied", "wmi_grace", "hang_s",
-               "ownership_refused", "drop_before_write", "drop_after_write",
+               "ownership_refused", "drop_before_write", "drop_after_write", "down_after_write",
                "not_elevated", "noisy_output", "truncated_output",
                "wmi_denied", "wmi_missing_class", "wmi_grace_no_days", "start_fails")
 DEFAULT_COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

@@ -362,6 +362,13 @@ class ShellTable:
             stdout = b"Welcome to the server. Unauthorised access is prohibited.\r\n" + stdout
         if host.faults.get("truncated_output"):
             stdout = stdout[: len(stdout) // 2]
+        if writes and host.faults.pop("down_after_write", None):
+            # The host goes away once the write ran (network lost, crash): every later request fails
+            # with HTTP 500 until the http500 fault is cleared.
+            host.faults["http500"] = True
+            host.dirty = True
+            fleet.host_changed(host)
+            raise DropConnection()
         if writes and host.faults.pop("drop_after_write", None):
             host.dirty = True
             fleet.host_changed(host)

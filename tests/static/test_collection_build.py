@@ -43,7 +43,7 @@ MODULE_OPTIONS = {
                        "policy_conflict", "restart", "backup", "backup_dir"},
     "registry_values": {"values", "backup", "backup_dir"},
     "registry_backup": {"keys", "view", "name", "backup_dir", "remote_copy"},
-    "registry_restore": {"src", "backup", "backup_dir"},
+    "registry_restore": {"src", "allow_other_host", "backup", "backup_dir"},
     "mslicensing": {"state", "views", "recreate_for_users", "backup_dir"},
     "grace_period": {"state", "expiring_days", "acknowledge_lab_use", "restart", "backup_dir"},
 }

@@ -50,3 +50,38 @@ def test_32bit_view_keys_are_named_as_regedit_names_them():
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\MSLicensing"
     assert backup.file_key_path("SYSTEM\\X", 32) == "HKEY_LOCAL_MACHINE\\SYSTEM\\X"
     assert backup.slug("Licensing Core") == "licensing-core"
+
+
+def test_the_default_directory_is_outside_any_collection_under_the_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert backup.default_dir() == str(tmp_path / ".ansible" / "remote_desktop.licensing" / "backups")
+    saved = backup.save(backup.default_dir(), "rdsh01", "mslicensing", KEYS, [], MOMENT)
+    assert saved["backup_file"] == str(tmp_path / ".ansible" / "remote_desktop.licensing" / "backups" / "rdsh01"
+                                       / "mslicensing-20261128T101500Z.reg")
+
+
+def test_a_directory_inside_an_installed_collection_is_refused_before_writing(tmp_path):
+    inside = tmp_path / "collections" / "ansible_collections" / "remote_desktop" / "licensing" / "backup"
+    with pytest.raises(backup.BackupError, match=r"inside an installed collection .*Nothing was changed on the host\. "
+                                                 r"Set backup_dir .* outside any collection"):
+        backup.save(str(inside), "h", "x", KEYS, [], MOMENT)
+    assert not (tmp_path / "collections").exists()
+
+
+def test_a_symlink_into_an_installed_collection_is_refused(tmp_path):
+    target = tmp_path / "ansible_collections" / "ns" / "name"
+    target.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(backup.BackupError, match="inside an installed collection"):
+        backup.check_dir(str(tmp_path / "link" / "backup"))
+
+
+def test_a_name_that_only_contains_the_word_is_accepted(tmp_path):
+    assert backup.check_dir(str(tmp_path / "my_ansible_collections_backups")) == str(tmp_path / "my_ansible_collections_backups")
+
+
+def test_every_backup_names_its_source_host_in_a_comment_regedit_ignores(tmp_path):
+    saved = backup.save(str(tmp_path), "pc-07.example.com", "mslicensing", KEYS, ["made by a test"], MOMENT)
+    assert saved["content"].startswith("Windows Registry Editor Version 5.00\r\n\r\n; Source host: pc-07.example.com\r\n")
+    assert regfile.source_host(saved["content"]) == "pc-07.example.com"
+    assert regfile.parse(saved["content"]) == KEYS

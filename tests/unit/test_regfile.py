@@ -137,3 +137,14 @@ _keys = st.lists(
 @given(_keys)
 def test_write_then_parse_returns_the_same_keys(keys):
     assert regfile.parse(regfile.decode(regfile.encode(regfile.render(keys)))) == keys
+
+
+def test_source_host_is_read_only_from_comments_before_the_first_key():
+    from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile as reg
+
+    text = "Windows Registry Editor Version 5.00\r\n\r\n; Source host: a\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n"
+    assert reg.source_host(text) == "a"
+    assert reg.source_host(text.replace("; Source host: a\r\n", "")) is None
+    late = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n; Source host: b\r\n"
+    assert reg.source_host(late) is None
+    assert reg.source_host(text.replace("Source host: a", "Source host:   ")) is None

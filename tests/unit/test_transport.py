@@ -31,6 +31,19 @@ def test_malformed_answers_are_clear_errors(stdout, words):
         transport.parse_answer(0, stdout, "")
 
 
+@pytest.mark.parametrize("stdout", ["", answer()[:40], answer() + answer(), '{"hello": 1}'])
+def test_a_missing_or_unreadable_answer_is_no_answer(stdout):
+    # After a write, these mean the outcome is unknown and the host is read back.
+    with pytest.raises(transport.NoAnswer):
+        transport.parse_answer(0, stdout, "")
+
+
+def test_an_agent_that_answered_with_an_error_did_answer():
+    with pytest.raises(transport.AgentError) as caught:
+        transport.parse_answer(0, '{"ok": false, "error": {"kind": "internal", "message": "boom"}}', "")
+    assert not isinstance(caught.value, transport.NoAnswer)
+
+
 def test_no_answer_includes_stderr_and_exit_code():
     with pytest.raises(transport.AgentError) as caught:
         transport.parse_answer(1, "", "powershell.exe is not recognized")
