@@ -47,7 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port)
+    meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port,
+                        args.transport)
     paths = fleet.FleetDir(args.dir)
     log = open(paths.log, "w", encoding="utf-8")
     command = [sys.executable, "-m", "rds_sim.cli", "serve", "--dir", paths.root]
@@ -128,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--latency-ms", type=float, default=0.0, help="simulated powershell.exe start-up per command")
     up.add_argument("--fault", action="append", help="HOST=KIND[:ARG]; kinds: " + ", ".join(fleet.FAULT_KINDS))
     up.add_argument("--port", type=int, default=0)
+    up.add_argument("--transport", choices=fleet.TRANSPORTS, default="basic",
+                    help="how the inventory connects: basic (winrm plugin, basic auth over HTTP) or psrp "
+                         "(psrp plugin, PowerShell remoting, basic auth over HTTP)")
     up.add_argument("--collection", default=None, help="collection checkout whose agent the hosts accept")
     serve = sub.add_parser("serve", help="run the server of an existing fleet in the foreground")
     serve.add_argument("--dir", required=True)

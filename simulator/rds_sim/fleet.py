@@ -20,6 +20,9 @@ from rds_sim.host import Host
 FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "write_denied", "wmi_grace", "hang_s",
                "ownership_refused", "drop_before_write", "drop_after_write",
                "not_elevated", "noisy_output", "truncated_output")
+# How the inventory tells Ansible to connect: "basic" is the winrm plugin with basic auth over HTTP,
+# "psrp" the psrp plugin (PowerShell remoting) with basic auth over HTTP.
+TRANSPORTS = ("basic", "psrp")
 DEFAULT_COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -80,8 +83,10 @@ class FleetDir:
 
 
 def create(directory: str, count: int, scenario_list: list[str], latency_ms: float,
-           faults: list[str], port: int = 0) -> dict[str, t.Any]:
+           faults: list[str], port: int = 0, transport: str = "basic") -> dict[str, t.Any]:
     """Write a new fleet's host states, metadata and inventory."""
+    if transport not in TRANSPORTS:
+        raise ValueError(f"unknown transport '{transport}': use one of {', '.join(TRANSPORTS)}")
     for scenario in scenario_list:
         scenarios.validate(scenario)
     paths = FleetDir(directory)
@@ -103,7 +108,8 @@ def create(directory: str, count: int, scenario_list: list[str], latency_ms: flo
     for name, state in states.items():
         paths.write_json(paths.host_file(name), state)
     meta = {"port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
-            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now}
+            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now,
+            "transport": transport}
     paths.write_json(paths.meta, meta)
     write_inventory(paths, meta, states)
     return meta
@@ -113,16 +119,20 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
     hosts: dict[str, t.Any] = {}
     groups: dict[str, dict[str, t.Any]] = {"rds_session_hosts": {"hosts": {}}, "rdp_clients": {"hosts": {}},
                                            "rds_license_servers": {"hosts": {}}}
+    psrp = meta.get("transport") == "psrp"
     for name, state in states.items():
         refused = state["faults"].get("refused")
         hosts[name] = {
             "ansible_port": meta["refused_port"] if refused else meta["port"],
-            "ansible_winrm_path": f"/wsman/{name}",
+            # Hosts are told apart by URL path; pypsrp adds the leading slash itself.
+            **({"ansible_psrp_path": f"wsman/{name}"} if psrp else {"ansible_winrm_path": f"/wsman/{name}"}),
             "rds_sim_scenario": state["scenario"],
         }
         if state["faults"].get("hang_s"):
-            hosts[name]["ansible_winrm_read_timeout_sec"] = 4
-            hosts[name]["ansible_winrm_operation_timeout_sec"] = 3
+            if psrp:
+                hosts[name].update({"ansible_psrp_read_timeout": 4, "ansible_psrp_operation_timeout": 3})
+            else:
+                hosts[name].update({"ansible_winrm_read_timeout_sec": 4, "ansible_winrm_operation_timeout_sec": 3})
         group = ("rdp_clients" if "client_cache" in state["scenario"] else
                  "rds_license_servers" if "license_server" in state["scenario"] or "unactivated" in state["scenario"] else
                  "rds_session_hosts")
@@ -130,16 +140,24 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
         groups.setdefault(f"scenario_{state['scenario'].replace('+', '_')}", {"hosts": {}})["hosts"][name] = None
     inventory = {"all": {
         "hosts": hosts,
-        "vars": {
-            "ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_winrm_scheme": "http",
-            "ansible_winrm_transport": "basic", "ansible_user": meta["username"],
-            "ansible_password": meta["password"], "ansible_winrm_server_cert_validation": "ignore",
-        },
+        "vars": {"ansible_host": "127.0.0.1", **(_psrp_vars() if psrp else _winrm_vars()),
+                 "ansible_user": meta["username"], "ansible_password": meta["password"]},
         "children": groups,
     }}
     with open(paths.inventory, "w", encoding="utf-8") as handle:
         handle.write("# Written by rds-sim: a simulated fleet on loopback.\n")
         yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
+
+
+def _winrm_vars() -> dict[str, t.Any]:
+    return {"ansible_connection": "winrm", "ansible_winrm_scheme": "http", "ansible_winrm_transport": "basic",
+            "ansible_winrm_server_cert_validation": "ignore"}
+
+
+def _psrp_vars() -> dict[str, t.Any]:
+    # Basic auth over HTTP cannot encrypt messages; pypsrp refuses it unless encryption is "never".
+    return {"ansible_connection": "psrp", "ansible_psrp_protocol": "http", "ansible_psrp_auth": "basic",
+            "ansible_psrp_message_encryption": "never", "ansible_psrp_ignore_proxy": True}
 
 
 class FleetServer:

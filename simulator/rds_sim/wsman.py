@@ -28,6 +28,8 @@ NS = {
 ACTION_CREATE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
 ACTION_DELETE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
 SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+# PowerShell remoting (runspace pools) lives under this resource URI; psrp.py serves it.
+POWERSHELL_URI = "http://schemas.microsoft.com/powershell/"
 DONE = SHELL + "/CommandState/Done"
 _ENVELOPE_OPEN = (
     '<s:Envelope xmlns:s="{s}" xmlns:a="{a}" xmlns:w="{w}" xmlns:rsp="{rsp}" xmlns:x="{x}">'.format(**NS)
@@ -170,9 +172,14 @@ class ShellTable:
     def __init__(self) -> None:
         self._shells: dict[str, dict[str, Command]] = {}
         self._lock = threading.Lock()
+        from rds_sim.psrp import RunspaceTable  # psrp builds on this module's SOAP helpers
+
+        self.runspaces = RunspaceTable(self)
 
     def handle(self, host: Host, body: bytes, fleet: Fleet) -> tuple[int, bytes]:
         root = ET.fromstring(body)
+        if root.findtext("s:Header/w:ResourceURI", "", NS).startswith(POWERSHELL_URI):
+            return self.runspaces.handle(host, root, fleet)
         action = root.findtext("s:Header/a:Action", "", NS)
         message_id = root.findtext("s:Header/a:MessageID", "", NS)
         shell_id = root.findtext("s:Header/w:SelectorSet/w:Selector[@Name='ShellId']", "", NS)
@@ -211,7 +218,7 @@ class ShellTable:
             command_id = payload.find("rsp:Receive/rsp:DesiredStream", NS).get("CommandId", "").upper()
             command = commands[command_id]
             if command.result is None:
-                command.result = self._execute(host, command, fleet)
+                command.result = self.execute(host, command, fleet)
             stdout, stderr, code = command.result
             streams = "".join(
                 f'<rsp:Stream Name="{name}" CommandId="{command_id}">{base64.b64encode(data).decode()}</rsp:Stream>'
@@ -227,7 +234,7 @@ class ShellTable:
             return 200, _envelope(SHELL + "/SignalResponse", message_id, "<rsp:SignalResponse/>")
         return 500, soap_fault(f"rds-sim does not implement the action {action}")
 
-    def _execute(self, host: Host, command: Command, fleet: Fleet) -> tuple[bytes, bytes, int]:
+    def execute(self, host: Host, command: Command, fleet: Fleet) -> tuple[bytes, bytes, int]:
         """Start 'powershell.exe': the latency fault models its start-up time."""
         latency = float(host.faults.get("latency_ms", 0)) / 1000.0
         if latency:
