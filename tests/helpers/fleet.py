@@ -17,8 +17,10 @@ class SimFleet:
         self.dir = str(directory)
         self.inventory = os.path.join(self.dir, "inventory.yml")
 
-    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0) -> "SimFleet":
-        command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms)]
+    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0,
+           transport: str = "basic") -> "SimFleet":
+        command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms),
+                   "--transport", transport]
         for scenario in scenarios:
             command += ["--scenario", scenario]
         for fault in faults:
