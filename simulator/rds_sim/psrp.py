@@ -111,7 +111,7 @@ class RunspaceTable:
         message_id = header.findtext("a:MessageID", "", NS)
         resource_uri = header.findtext("w:ResourceURI", "", NS)
         body = root.find("s:Body", NS)
-        budget = (_max_envelope(header) - ENVELOPE_OVERHEAD) * 3 // 4
+        budget = max(1024, (_max_envelope(header) - ENVELOPE_OVERHEAD) * 3 // 4)
         if action == ACTION_CREATE:
             if resource_uri != POWERSHELL_URI + CONFIGURATION:
                 return 500, soap_fault(
@@ -233,7 +233,11 @@ class RunspaceTable:
 
     @staticmethod
     def _refuse(pipeline: _Pipeline, message: str) -> None:
-        """A script the host will not run: an error record, then the pipeline completes (rc 1 in Ansible)."""
+        """A script the host will not run: an error record, then the pipeline completes.
+
+        pypsrp counts only a Failed pipeline as had_errors, so Ansible's psrp plugin reports rc 0 with the
+        message as stderr; the controller then fails the task for the missing answer and shows that stderr.
+        """
         pipeline.server.write_error(
             NETException(Message=message),
             ErrorCategoryInfo(Category=ErrorCategory.PermissionDenied, Reason="ScriptRefused"),
