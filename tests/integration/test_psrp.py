@@ -137,6 +137,24 @@ def test_mslicensing_backs_up_then_clears(fleet, run, tmp_path):
     assert result["changed"] is False
 
 
+def test_a_connection_dropped_around_the_delete_is_never_a_success(fleet, run, tmp_path):
+    # ansible-core's psrp plugin turns only read timeouts into "unreachable": a connection lost while a
+    # pipeline runs fails the task with the transport's message.
+    fleet.reset_host(CLIENT, "client_cache", faults={"drop_before_write": True})
+    original = fleet.show(CLIENT)["registry"]
+    result, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "before"))
+    assert result["failed"] is True and not result.get("changed") and "Connection aborted" in result["msg"], result
+    assert len(list((tmp_path / "before").rglob("*.reg"))) == 1 and fleet.show(CLIENT)["registry"] == original
+
+    fleet.reset_host(CLIENT, "client_cache", faults={"drop_after_write": True})
+    result, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "after"))
+    assert result["failed"] is True and "Connection aborted" in result["msg"], result
+    assert len(list((tmp_path / "after").rglob("*.reg"))) == 1
+    assert not any(key.lower().startswith(MSLICENSING.lower()) for key in fleet.show(CLIENT)["registry"])
+    result, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "after"))
+    assert result["changed"] is False and not result.get("failed")
+
+
 def test_drift_check_role_answers_the_same_with_check_and_never_writes(fleet, tmp_path):
     fleet.reset_host(FRESH, "fresh")
     baseline = {"drift_check_baseline": {"mode": "per_user", "license_servers": ["ls01.example.test"]}}
