@@ -46,7 +46,7 @@ def run(fleet, tmp_path):
     return _run
 
 
-def pool(fleet, host, **wsman_options):
+def pool(fleet, host, configuration_name="Microsoft.PowerShell", **wsman_options):
     """An open pypsrp runspace pool on one simulated host, as the psrp plugin opens it."""
     from pypsrp.powershell import RunspacePool
     from pypsrp.wsman import WSMan
@@ -54,7 +54,7 @@ def pool(fleet, host, **wsman_options):
     meta = fleet.meta()
     wsman = WSMan("127.0.0.1", port=meta["port"], path=f"wsman/{host}", ssl=False, auth="basic",
                   username=meta["username"], password=meta["password"], encryption="never", no_proxy=True, **wsman_options)
-    runspace = RunspacePool(wsman)
+    runspace = RunspacePool(wsman, configuration_name=configuration_name)
     runspace.open()
     return runspace
 
@@ -235,3 +235,36 @@ def test_output_larger_than_one_envelope_arrives_over_several_receives(fleet, ca
                 if record.getMessage().startswith("Received message: ")]
     answers = [text for text in received if "ReceiveResponse" in text]
     assert len(answers) >= 4 and all(len(text.encode()) <= 8192 for text in received)
+
+
+def test_only_the_default_session_configuration_exists(fleet):
+    from pypsrp.exceptions import WSManFaultError
+
+    with pytest.raises(WSManFaultError) as fault:
+        pool(fleet, GRACE, configuration_name="Microsoft.PowerShell32")
+    assert fault.value.code == 2150859046 and "Cannot find the Microsoft.PowerShell32 session configuration" in str(fault.value)
+
+
+def test_a_receive_before_the_input_is_complete_waits_for_the_operation_timeout(fleet, caplog):
+    from pypsrp.powershell import PowerShell
+
+    caplog.set_level(logging.DEBUG, logger="pypsrp.wsman")
+    runspace = pool(fleet, GRACE)
+    shell = PowerShell(runspace)
+    shell.add_script(payload.bootstrap_text())
+
+    def input_lines():
+        # pypsrp has sent CREATE_PIPELINE but no input yet: the host has nothing to answer.
+        shell.poll_invoke(timeout=1)
+        assert shell.output == []
+        yield [request_line({"id": "c", "op": "computer_system"})]
+
+    try:
+        shell.begin_invoke(input_lines())
+        output = shell.end_invoke()
+    finally:
+        runspace.close()
+    assert json.loads(output[0])["ok"] is True
+    faults = [record.getMessage() for record in caplog.records if "OperationTimeout" in record.getMessage()
+              and record.getMessage().startswith("Received message: ")]
+    assert len(faults) == 1 and 'Code="2150858793"' in faults[0]
