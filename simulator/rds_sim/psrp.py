@@ -66,6 +66,9 @@ class _Runspace:
         self.pipelines: dict[uuid.UUID, _Pipeline] = {}
         # Fragments waiting for a Receive, by pipeline id (None: the pool itself).
         self.outbox: dict[uuid.UUID | None, collections.deque[bytes]] = collections.defaultdict(collections.deque)
+        # The last Receive answered (message id, answer): pypsrp resends a Receive whose answer timed out,
+        # with the same message id, expecting the same data again; taken fragments are otherwise gone.
+        self.last_receive: tuple[str, tuple[int, bytes]] | None = None
         self.lock = threading.Lock()
 
     def feed(self, data: bytes, pipeline_id: uuid.UUID | None) -> None:
@@ -137,7 +140,11 @@ class RunspaceTable:
                 runspace.collect(budget)
                 return 200, _envelope(SHELL + "/SendResponse", message_id, "<rsp:SendResponse/>")
             if action == SHELL + "/Receive":
-                return self._receive(host, runspace, body, message_id, budget, _operation_timeout(header), fleet)
+                if runspace.last_receive and runspace.last_receive[0] == message_id:
+                    return runspace.last_receive[1]
+                answer = self._receive(host, runspace, body, message_id, budget, _operation_timeout(header), fleet)
+                runspace.last_receive = (message_id, answer)
+                return answer
             if action == SHELL + "/Signal":
                 signal = body.find("rsp:Signal", NS)
                 self._signal(runspace, uuid.UUID(signal.get("CommandId", "")), signal.findtext("rsp:Code", "", NS))

@@ -268,3 +268,26 @@ def test_a_receive_before_the_input_is_complete_waits_for_the_operation_timeout(
     faults = [record.getMessage() for record in caplog.records if "OperationTimeout" in record.getMessage()
               and record.getMessage().startswith("Received message: ")]
     assert len(faults) == 1 and 'Code="2150858793"' in faults[0]
+
+
+def test_a_receive_resent_after_a_read_timeout_gets_the_same_answer(fleet):
+    # The host answers after 3 s, the client gives up reading after 2 s and sends the same Receive again
+    # (pypsrp does, up to five times): the output must not be lost with the first, unread answer.
+    from pypsrp.powershell import PowerShell, PSInvocationState
+
+    fleet.reset_host(GRACE, "grace_expiring", faults={"hang_s": 3})
+    runspace = pool(fleet, GRACE, read_timeout=2, operation_timeout=1, reconnection_backoff=0.5)
+    try:
+        shell = PowerShell(runspace)
+        shell.add_script(payload.bootstrap_text())
+        shell.begin_invoke([request_line({"id": "c", "op": "computer_system"})])
+        for _attempt in range(5):
+            if shell.state != PSInvocationState.RUNNING:
+                break
+            shell.poll_invoke()
+        assert shell.state == PSInvocationState.COMPLETED and len(shell.output) == 1
+        assert json.loads(shell.output[0])["ok"] is True
+    finally:
+        fleet.set_faults(GRACE, {})
+        runspace.close()
+    assert fleet.stats()[GRACE]["reads"] == 1  # the agent ran once
