@@ -23,6 +23,7 @@ HOSTS = FRESH, PER_USER, GPO, CLIENT, GRACE = "fresh-01", "per-user-02", "gpo-co
 CORE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\Licensing Core"
 SERVERS_KEY = "SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters\\LicenseServers"
 MSLICENSING = "SOFTWARE\\Microsoft\\MSLicensing"
+POLICY = "SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 SERVERS = ["ls01.example.test", "ls02.example.test"]
 
 
@@ -177,15 +178,40 @@ def test_a_wrong_password_is_unreachable_and_says_authentication_failed(fleet, r
     assert stats["shells"] == 0 and stats["commands"] == 0
 
 
-def test_host_faults_apply_to_psrp_as_to_winrm(fleet, run):
-    fleet.reset_host(PER_USER, "per_user", faults={"truncated_output": True})
-    result, stats, _output = run("licensing_info.yml", PER_USER)
-    assert result["failed"] is True and "not JSON" in result["msg"] and stats["commands"] == 1
+# Each per-host fault over psrp, in one playbook run: (fault, how licensing_info ends, words in its message).
+FAULT_OUTCOMES = {
+    "refused": ("unreachable", "Failed to connect to the host via PSRP"),
+    "http500": ("unreachable", "Code: 500"),
+    "soap_fault": ("unreachable", "WS-Management service cannot process the request"),
+    "auth": ("unreachable", "failed to authenticate"),
+    f"access_denied:{POLICY}": ("failed", "Access denied on HKLM:\\" + POLICY),
+    "noisy_output": ("failed", "profile or logon script"),
+    "truncated_output": ("failed", "not JSON"),
+    "wmi_grace": ("ok", None),
+    "latency_ms:300": ("ok", None),
+}
 
-    fleet.reset_host(PER_USER, "per_user", faults={"http500": True})
-    result, stats, _output = run("licensing_info.yml", PER_USER)
-    assert result["unreachable"] is True and "500" in result["msg"] and stats["shells"] == 0
-    fleet.reset_host(PER_USER, "per_user")
+
+def test_every_host_fault_ends_as_over_winrm(tmp_path_factory):
+    faulty = SimFleet(tmp_path_factory.mktemp("psrp-faults"))
+    hosts = [f"fresh-{index:02d}" for index in range(1, len(FAULT_OUTCOMES) + 1)]
+    faulty.up(len(hosts), ["fresh"], [f"{host}={fault}" for host, fault in zip(hosts, FAULT_OUTCOMES)], transport="psrp")
+    try:
+        outcome = run_playbook(os.path.join(PLAYBOOKS, "licensing_info.yml"), faulty.inventory,
+                               str(tmp_path_factory.mktemp("psrp-fault-results")))
+        stats = faulty.stats()
+    finally:
+        faulty.down()
+    assert "Traceback" not in outcome.output and "unexpected exception" not in outcome.output.lower()
+    for host, (fault, (ending, words)) in zip(hosts, FAULT_OUTCOMES.items()):
+        result = outcome.results[host]
+        got = "unreachable" if result.get("unreachable") else "failed" if result.get("failed") else "ok"
+        assert got == ending, (fault, result)
+        assert words is None or words in result["msg"], (fault, result["msg"])
+    wmi = outcome.results[hosts[list(FAULT_OUTCOMES).index("wmi_grace")]]
+    assert wmi["licensing"]["grace_period"]["state"] == "unknown"
+    # A transport fault stops the pool before it opens; the others ran one pipeline.
+    assert [stats[host]["commands"] for host in hosts] == [0, 0, 0, 0, 1, 1, 1, 1, 1]
 
 
 def test_a_script_that_is_not_the_bootstrap_is_refused_with_an_error_record(fleet):
