@@ -20,7 +20,6 @@ import base64
 import collections
 import re
 import threading
-import typing as t
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -87,7 +86,7 @@ class _Runspace:
             elif isinstance(event, psrpcore.EndOfPipelineInputEvent):
                 pipeline.ready.set()
 
-    def collect(self, budget: int) -> None:
+    def collect(self, budget: int | None) -> None:
         """Move everything psrpcore has prepared into the outbox, in fragments that fit an envelope."""
         while (payload := self.pool.data_to_send(budget)) is not None:
             self.outbox[payload.pipeline_id].append(payload.data)
@@ -109,11 +108,11 @@ class RunspaceTable:
         self._lock = threading.Lock()
 
     def handle(self, host: Host, root: ET.Element, fleet: Fleet) -> tuple[int, bytes]:
-        header = root.find("s:Header", NS)
+        header = _child(root, "s:Header")
         action = header.findtext("a:Action", "", NS)
         message_id = header.findtext("a:MessageID", "", NS)
         resource_uri = header.findtext("w:ResourceURI", "", NS)
-        body = root.find("s:Body", NS)
+        body = _child(root, "s:Body")
         budget = max(1024, (_max_envelope(header) - ENVELOPE_OVERHEAD) * 3 // 4)
         if action == ACTION_CREATE:
             if resource_uri != POWERSHELL_URI + CONFIGURATION:
@@ -134,7 +133,7 @@ class RunspaceTable:
             if action == SHELL + "/Command":
                 return self._command(host, runspace, body, message_id, budget)
             if action == SHELL + "/Send":
-                stream = body.find("rsp:Send/rsp:Stream", NS)
+                stream = _child(body, "rsp:Send/rsp:Stream")
                 command_id = stream.get("CommandId")
                 runspace.feed(base64.b64decode(stream.text or ""), uuid.UUID(command_id) if command_id else None)
                 runspace.collect(budget)
@@ -146,13 +145,13 @@ class RunspaceTable:
                 runspace.last_receive = (message_id, answer)
                 return answer
             if action == SHELL + "/Signal":
-                signal = body.find("rsp:Signal", NS)
+                signal = _child(body, "rsp:Signal")
                 self._signal(runspace, uuid.UUID(signal.get("CommandId", "")), signal.findtext("rsp:Code", "", NS))
                 return 200, _envelope(SHELL + "/SignalResponse", message_id, "<rsp:SignalResponse/>")
         return 500, soap_fault(f"rds-sim does not implement the action {action} for PowerShell remoting")
 
     def _create(self, host: Host, body: ET.Element, message_id: str, budget: int) -> tuple[int, bytes]:
-        shell = body.find("rsp:Shell", NS)
+        shell = _child(body, "rsp:Shell")
         # The client names the pool: the ShellId it asks for is its runspace pool id.
         shell_id = (shell.get("ShellId") or str(uuid.uuid4())).upper()
         runspace = _Runspace(host.facts.get("ps_version", ""))
@@ -171,7 +170,7 @@ class RunspaceTable:
             "<rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams></rsp:Shell>"))
 
     def _command(self, host: Host, runspace: _Runspace, body: ET.Element, message_id: str, budget: int) -> tuple[int, bytes]:
-        line = body.find("rsp:CommandLine", NS)
+        line = _child(body, "rsp:CommandLine")
         pipeline_id = uuid.UUID(line.get("CommandId") or str(uuid.uuid4()))
         runspace.pipelines[pipeline_id] = _Pipeline(runspace.pool, pipeline_id)
         host.count("commands")
@@ -184,7 +183,7 @@ class RunspaceTable:
 
     def _receive(self, host: Host, runspace: _Runspace, body: ET.Element, message_id: str, budget: int,
                  timeout: float, fleet: Fleet) -> tuple[int, bytes]:
-        command_id = body.find("rsp:Receive/rsp:DesiredStream", NS).get("CommandId")
+        command_id = (_child(body, "rsp:Receive/rsp:DesiredStream").get("CommandId") or "").upper()
         pipeline_id = uuid.UUID(command_id) if command_id else None
         pipeline = runspace.pipelines.get(pipeline_id) if pipeline_id else None
         if pipeline_id and pipeline is None:
@@ -204,14 +203,14 @@ class RunspaceTable:
                 self._run(host, pipeline, fleet)
                 runspace.collect(budget)
         fragments = runspace.take(pipeline_id, budget)
-        target = f' CommandId="{command_id.upper()}"' if command_id else ""
+        target = f' CommandId="{command_id}"' if command_id else ""
         streams = "".join(f'<rsp:Stream Name="stdout"{target}>{base64.b64encode(data).decode()}</rsp:Stream>'
                           for data in fragments)
         state = ""
         if pipeline is not None:
             finished = pipeline.server.state not in (PSInvocationState.NotStarted, PSInvocationState.Running)
             done = finished and not runspace.outbox[pipeline_id]
-            state = f'<rsp:CommandState CommandId="{command_id.upper()}" State="{DONE if done else RUNNING}"/>'
+            state = f'<rsp:CommandState CommandId="{command_id}" State="{DONE if done else RUNNING}"/>'
         return 200, _envelope(SHELL + "/ReceiveResponse", message_id, f"<rsp:ReceiveResponse>{streams}{state}</rsp:ReceiveResponse>")
 
     def _run(self, host: Host, pipeline: _Pipeline, fleet: Fleet) -> None:
@@ -264,6 +263,14 @@ class RunspaceTable:
         pipeline.server.close()
         runspace.collect(None)
         runspace.outbox.pop(pipeline_id, None)
+
+
+def _child(parent: ET.Element, path: str) -> ET.Element:
+    """A required element of the request; a malformed request becomes the handler's SOAP fault."""
+    element = parent.find(path, NS)
+    if element is None:
+        raise ValueError(f"the request has no {path}")
+    return element
 
 
 def _max_envelope(header: ET.Element) -> int:

@@ -18,7 +18,7 @@ class PsrpAgentClient:
     def __init__(self, endpoint: str, username: str, password: str, auth: str = "basic"):
         url = urllib.parse.urlsplit(endpoint)
         ssl = url.scheme == "https"
-        self.wsman_options = {
+        self.wsman_options: dict[str, t.Any] = {
             "server": url.hostname, "port": url.port or (5986 if ssl else 5985), "path": url.path.lstrip("/"), "ssl": ssl,
             "auth": auth, "username": username, "password": password, "cert_validation": False, "no_proxy": True,
             # Basic auth cannot encrypt messages; over HTTPS TLS does, and NTLM/Kerberos encrypt over HTTP.
@@ -30,7 +30,8 @@ class PsrpAgentClient:
         with RunspacePool(WSMan(**self.wsman_options)) as pool:
             shell = PowerShell(pool)
             shell.add_script(payload.bootstrap_text())
-            output = shell.invoke(input=[line])
+            # A list, as the psrp plugin passes it (pypsrp's hint says iterator; a non-generator one breaks).
+            output = shell.invoke(input=[line])  # type: ignore[arg-type]
         # The psrp plugin joins the output objects with CRLF into stdout.
         stdout = "\r\n".join(str(item) for item in output)
         if not stdout.strip():
