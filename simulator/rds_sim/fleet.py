@@ -156,14 +156,15 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
         own = transports.inventory_vars(host_transport(meta, name), meta)
         hosts[name] = {
             **{key: value for key, value in own.items() if fleet_vars.get(key) != value},
-            "ansible_winrm_path": f"/wsman/{name}",
+            # Hosts are told apart by URL path (pypsrp adds the leading slash itself).
+            "ansible_winrm_path": f"/wsman/{name}", "ansible_psrp_path": f"wsman/{name}",
             "rds_sim_scenario": state["scenario"],
         }
         if refused:
             hosts[name]["ansible_port"] = meta["refused_port"]
         if state["faults"].get("hang_s"):
-            hosts[name]["ansible_winrm_read_timeout_sec"] = 4
-            hosts[name]["ansible_winrm_operation_timeout_sec"] = 3
+            hosts[name].update({"ansible_winrm_read_timeout_sec": 4, "ansible_winrm_operation_timeout_sec": 3,
+                                "ansible_psrp_read_timeout": 4, "ansible_psrp_operation_timeout": 3})
         group = ("rdp_clients" if "client_cache" in state["scenario"] else
                  "rds_license_servers" if "license_server" in state["scenario"] or "unactivated" in state["scenario"] else
                  "rds_session_hosts")
@@ -172,7 +173,7 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
     inventory = {"all": {
         "hosts": hosts,
         "vars": {
-            "ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_user": meta["username"],
+            "ansible_host": "127.0.0.1", "ansible_user": meta["username"],
             "ansible_password": meta["password"], "ansible_winrm_server_cert_validation": "ignore", **fleet_vars,
         },
         "children": groups,
@@ -180,6 +181,17 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
     with open(paths.inventory, "w", encoding="utf-8") as handle:
         handle.write("# Written by rds-sim: a simulated fleet on loopback.\n")
         yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
+
+
+def _winrm_vars() -> dict[str, t.Any]:
+    return {"ansible_connection": "winrm", "ansible_winrm_scheme": "http", "ansible_winrm_transport": "basic",
+            "ansible_winrm_server_cert_validation": "ignore"}
+
+
+def _psrp_vars() -> dict[str, t.Any]:
+    # Basic auth over HTTP cannot encrypt messages; pypsrp refuses it unless encryption is "never".
+    return {"ansible_connection": "psrp", "ansible_psrp_protocol": "http", "ansible_psrp_auth": "basic",
+            "ansible_psrp_message_encryption": "never", "ansible_psrp_ignore_proxy": True}
 
 
 class FleetServer:

@@ -1,5 +1,6 @@
 """The WinRM transports a simulated host can be reached over, and what each means for the listener,
-the authentication it accepts and the inventory variables of Ansible's unmodified winrm connection.
+the authentication it accepts and the inventory variables of Ansible's unmodified winrm or psrp
+connection.
 
 Hosts are told apart by URL path, so all hosts of one listener share its port: one plain HTTP
 listener (basic and ntlm hosts, and the control API), one HTTPS listener with a self-signed
@@ -30,6 +31,10 @@ TRANSPORTS: dict[str, Transport] = {transport.name: transport for transport in (
               "NTLM (or Basic) over HTTPS with a self-signed certificate"),
     Transport("https-ca", "https-ca", frozenset({"negotiate", "basic"}), False,
               "NTLM (or Basic) over HTTPS with a certificate signed by the fleet's CA"),
+    Transport("psrp", "http", frozenset({"negotiate"}), True,
+              "PowerShell remoting (the psrp connection, pypsrp) with NTLM and message encryption over HTTP"),
+    Transport("psrp-basic", "http", frozenset({"basic"}), False,
+              "PowerShell remoting with Basic over plain HTTP, no encryption: tests only"),
 )}
 LISTENERS = ("http", "https", "https-ca")
 
@@ -50,10 +55,18 @@ def parse_host_transport(text: str) -> tuple[str, str]:
 
 
 def inventory_vars(name: str, meta: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Connection variables for ansible-core's winrm plugin (pywinrm underneath) for one transport."""
+    """Connection variables for ansible-core's winrm plugin (pywinrm) or psrp plugin (pypsrp) for one transport."""
     transport = get(name)
-    variables: dict[str, t.Any] = {"ansible_port": meta["listeners"][transport.listener]}
-    if name == "basic":
+    variables: dict[str, t.Any] = {"ansible_port": meta["listeners"][transport.listener],
+                                   "ansible_connection": "psrp" if name.startswith("psrp") else "winrm"}
+    if name == "psrp":
+        variables.update(ansible_psrp_protocol="http", ansible_psrp_auth="ntlm", ansible_psrp_message_encryption="auto",
+                         ansible_psrp_ignore_proxy=True)
+    elif name == "psrp-basic":
+        # Basic over HTTP cannot encrypt messages; pypsrp refuses it unless encryption is "never".
+        variables.update(ansible_psrp_protocol="http", ansible_psrp_auth="basic", ansible_psrp_message_encryption="never",
+                         ansible_psrp_ignore_proxy=True)
+    elif name == "basic":
         variables.update(ansible_winrm_scheme="http", ansible_winrm_transport="basic")
     elif name == "ntlm":
         variables.update(ansible_winrm_scheme="http", ansible_winrm_transport="ntlm",

@@ -34,6 +34,8 @@ NS = {
 ACTION_CREATE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
 ACTION_DELETE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
 SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+# PowerShell remoting (runspace pools) lives under this resource URI; psrp.py serves it.
+POWERSHELL_URI = "http://schemas.microsoft.com/powershell/"
 DONE = SHELL + "/CommandState/Done"
 _ENVELOPE_OPEN = (
     '<s:Envelope xmlns:s="{s}" xmlns:a="{a}" xmlns:w="{w}" xmlns:rsp="{rsp}" xmlns:x="{x}">'.format(**NS)
@@ -235,6 +237,9 @@ class ShellTable:
     def __init__(self) -> None:
         self._shells: dict[str, Shell] = {}
         self._lock = threading.Lock()
+        from rds_sim.psrp import RunspaceTable  # psrp builds on this module's SOAP helpers
+
+        self.runspaces = RunspaceTable(self)
 
     def _expire_idle(self, host: Host, limits: quotas.Limits) -> None:
         """Close the host's shells idle for longer than IdleTimeout, as the WinRM service does."""
@@ -249,6 +254,8 @@ class ShellTable:
 
     def handle(self, host: Host, body: bytes, fleet: Fleet, user: str = "") -> tuple[int, bytes]:
         root = ET.fromstring(body)
+        if root.findtext("s:Header/w:ResourceURI", "", NS).startswith(POWERSHELL_URI):
+            return self.runspaces.handle(host, root, fleet)
         action = root.findtext("s:Header/a:Action", "", NS)
         message_id = root.findtext("s:Header/a:MessageID", "", NS)
         shell_id = root.findtext("s:Header/w:SelectorSet/w:Selector[@Name='ShellId']", "", NS)
@@ -307,7 +314,7 @@ class ShellTable:
                 if not self._stdin_complete(command, fleet, timeout):
                     shell.last_used = time.monotonic()
                     return fault_reply(quotas.operation_timeout())
-                command.result = self._execute(host, command, fleet)
+                command.result = self.execute(host, command, fleet)
             shell.last_used = time.monotonic()
             stdout, stderr, code = command.result
             streams = "".join(
@@ -337,7 +344,7 @@ class ShellTable:
         with command.stdin_complete:
             return command.stdin_complete.wait_for(lambda: command.stdin_done, timeout)
 
-    def _execute(self, host: Host, command: Command, fleet: Fleet) -> tuple[bytes, bytes, int]:
+    def execute(self, host: Host, command: Command, fleet: Fleet) -> tuple[bytes, bytes, int]:
         """Start 'powershell.exe': the latency fault models its start-up time."""
         latency = float(host.faults.get("latency_ms", 0)) / 1000.0
         if latency:

@@ -2,9 +2,11 @@
 marked for it pass against a real Windows host when one is configured:
 
     RDS_CONTRACT_ENDPOINT=https://win01:5986/wsman RDS_CONTRACT_USER=... RDS_CONTRACT_PASSWORD=...
-    [RDS_CONTRACT_TRANSPORT=ntlm] make contract          # or make contract-record to save the answers
+    [RDS_CONTRACT_TRANSPORT=ntlm] [RDS_CONTRACT_CONNECTION=psrp] make contract   # or make contract-record
 
 (docs/lab-validation.md describes the lab kit; tests/contract/test_recordings.py replays what was saved.)
+Against the simulator every vector runs over both connections: WinRS (pywinrm, as the winrm plugin)
+and PowerShell remoting (pypsrp, as the psrp plugin).
 
 On a real host the read-only vectors run, and so do the "scratch" vectors, which write only under
 SCRATCH_KEY: the runner prepares their values there first and deletes them afterwards (keys stay).
@@ -27,6 +29,7 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _p
 
 from tests.contract import recordings
 from tests.contract.agent_client import AgentClient
+from tests.contract.psrp_agent_client import PsrpAgentClient
 from tests.helpers.fleet import SimFleet
 
 VECTOR_DIR = os.path.join(os.path.dirname(__file__), "vectors")
@@ -78,11 +81,21 @@ def test_matcher_reports_differences():
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
+def sim_fleet(tmp_path_factory):
     fleet = SimFleet(tmp_path_factory.mktemp("contract")).up(1, ["fresh"])
-    host = fleet.hosts()[0]
-    yield fleet, fleet.agent_client(host), host
+    yield fleet
     fleet.down()
+
+
+@pytest.fixture(params=["winrm", "psrp"])
+def sim(sim_fleet, request):
+    """The simulated host and an agent client over one connection (one endpoint serves both)."""
+    host = sim_fleet.hosts()[0]
+    if request.param == "winrm":
+        return sim_fleet, sim_fleet.agent_client(host), host
+    meta = sim_fleet.meta()
+    client = PsrpAgentClient(f"http://127.0.0.1:{meta['port']}/wsman/{host}", meta["username"], meta["password"])
+    return sim_fleet, client, host
 
 
 def initial_state(name: str, vector: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -95,7 +108,7 @@ def initial_state(name: str, vector: dict[str, t.Any]) -> dict[str, t.Any]:
     return state
 
 
-def final_state_problems(client: AgentClient, final: list[dict[str, t.Any]]) -> list[str]:
+def final_state_problems(client: AgentClient | PsrpAgentClient, final: list[dict[str, t.Any]]) -> list[str]:
     """Read each expected key back through the agent; a value of null must be absent."""
     ops = [{"id": str(index), "op": "read_key", "path": item["path"], "view": item["view"]} for index, item in enumerate(final)]
     answer = client.run({"version": 1, "ops": ops})
@@ -163,8 +176,9 @@ def test_vector_against_a_real_host(path):
     vector = load(path)
     if vector["real_host"] == "no":
         pytest.skip("needs a simulated fault or touches live licensing keys")
-    client = AgentClient(REAL, os.environ["RDS_CONTRACT_USER"], os.environ["RDS_CONTRACT_PASSWORD"],
-                         os.environ.get("RDS_CONTRACT_TRANSPORT", "ntlm"))
+    client_class = PsrpAgentClient if os.environ.get("RDS_CONTRACT_CONNECTION") == "psrp" else AgentClient
+    client = client_class(REAL, os.environ["RDS_CONTRACT_USER"], os.environ["RDS_CONTRACT_PASSWORD"],
+                          os.environ.get("RDS_CONTRACT_TRANSPORT", "ntlm"))
     scratch_values = scratch_names(vector)
     if vector["real_host"] == "scratch":
         client.run({"version": 1, "ops": cleanup_ops(scratch_values) + setup_ops(vector)})

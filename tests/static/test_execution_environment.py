@@ -21,7 +21,7 @@ def test_collection_metadata_names_existing_requirement_files():
         assert os.path.isfile(os.path.join(ROOT, meta["dependencies"][kind])), kind
     with open(os.path.join(ROOT, meta["dependencies"]["python"]), encoding="utf-8") as handle:
         names = {line.split(">")[0].split("[")[0].strip() for line in handle if line.strip() and not line.startswith("#")}
-    assert names == {"pywinrm", "jmespath"}
+    assert names == {"pywinrm", "pypsrp", "jmespath"}
 
 
 def test_example_builds_on_the_collection():

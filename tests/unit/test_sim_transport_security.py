@@ -114,11 +114,14 @@ def test_ca_signed_certificate_verifies_against_the_ca_for_127_0_0_1(tmp_path):
 def test_inventory_variables_of_each_transport():
     meta = {"listeners": {"http": 1, "https": 2, "https-ca": 3}, "tls": {"https-ca": {"ca": "/f/tls/ca.pem"}}}
     assert transports.inventory_vars("ntlm", meta) == {
-        "ansible_port": 1, "ansible_winrm_scheme": "http", "ansible_winrm_transport": "ntlm",
+        "ansible_port": 1, "ansible_connection": "winrm", "ansible_winrm_scheme": "http", "ansible_winrm_transport": "ntlm",
         "ansible_winrm_message_encryption": "auto"}
     assert transports.inventory_vars("https", meta)["ansible_winrm_server_cert_validation"] == "ignore"
+    assert transports.inventory_vars("psrp", meta) == {
+        "ansible_port": 1, "ansible_connection": "psrp", "ansible_psrp_protocol": "http", "ansible_psrp_auth": "ntlm",
+        "ansible_psrp_message_encryption": "auto", "ansible_psrp_ignore_proxy": True}
     assert transports.inventory_vars("https-ca", meta) == {
-        "ansible_port": 3, "ansible_winrm_scheme": "https", "ansible_winrm_transport": "ntlm",
+        "ansible_port": 3, "ansible_connection": "winrm", "ansible_winrm_scheme": "https", "ansible_winrm_transport": "ntlm",
         "ansible_winrm_server_cert_validation": "validate", "ansible_winrm_ca_trust_path": "/f/tls/ca.pem"}
-    with pytest.raises(ValueError, match="unknown transport 'kerberos': use one of basic, ntlm, https, https-ca"):
+    with pytest.raises(ValueError, match="unknown transport 'kerberos': use one of basic, ntlm, https, https-ca, psrp, psrp-basic"):
         transports.parse_host_transport("fresh-01=kerberos")
