@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup browser demo test unit contract contract-record integration molecule static clean
+.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix clean
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,7 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest tests
+	$(BIN)/python tests/matrix/run_matrix.py
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit
@@ -52,6 +53,10 @@ molecule: setup
 
 static: setup
 	$(BIN)/python -m pytest tests/static
+
+# Every supported ansible-core x connection, end to end against rds-sim (also part of `make test`).
+matrix: setup
+	$(BIN)/python tests/matrix/run_matrix.py
 
 clean:
 	rm -rf .build .pytest_cache

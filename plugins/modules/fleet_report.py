@@ -58,7 +58,7 @@ options:
     default: 7
   baseline:
     description:
-      - A drift baseline, as for the M(remote_desktop.licensing.licensing_drift) filter (C(mode),
+      - A drift baseline, as for the P(remote_desktop.licensing.licensing_drift#filter) filter (C(mode),
         C(license_servers), C(forbid_policy_conflicts), C(min_grace_days)). Without one, no drift is computed.
     type: dict
 attributes:

@@ -4,15 +4,11 @@
 # operations: every value, path and name arrives as data in $Request and is never turned into
 # code. Target runtime: Windows PowerShell 5.1 on .NET Framework 4.x (no PowerShell 7 syntax).
 # It prints exactly one JSON document: {"ok": true, "version": N, "host": {...}, "results": [...]}.
-param($Request, $Serializer)
+# The bootstrap passes the request as JSON text; the agent parses it itself.
+param([string]$RequestJson)
 
 $ErrorActionPreference = 'Stop'
 $AgentProtocolVersion = 1
-
-# A fresh powershell.exe has not loaded System.ServiceProcess: Microsoft.PowerShell.Management brings it only when one of its
-# cmdlets first runs, and the agent uses none before New-Object ServiceController. The full name loads it from the GAC on
-# .NET Framework 4.x (Assembly.Load(String)); Add-Type stays out of the agent, and LoadWithPartialName is obsolete.
-$null = [System.Reflection.Assembly]::Load('System.ServiceProcess, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a')
 
 function Get-Field {
     param($Map, [string]$Name, $Default = $null)
@@ -786,6 +782,28 @@ function Get-HostFacts {
         user = [string]$identity.Name
         elevated = [bool]$principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
     }
+}
+
+# JavaScriptSerializer is part of .NET Framework, not of .NET (Core): PowerShell 7 ends here, clearly.
+# Both assemblies are loaded by their full names from the GAC (Add-Type is kept out of the agent altogether).
+# A fresh powershell.exe has not loaded System.ServiceProcess: Microsoft.PowerShell.Management brings it only when one of its
+# cmdlets first runs, and the agent uses none before New-Object ServiceController. The full name loads it from the GAC on
+# .NET Framework 4.x (Assembly.Load(String)); Add-Type stays out of the agent, and LoadWithPartialName is obsolete.
+try {
+    $null = [Reflection.Assembly]::Load('System.Web.Extensions, Version=4.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35')
+    $null = [Reflection.Assembly]::Load('System.ServiceProcess, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a')
+}
+catch {
+    $edition = [string]$PSVersionTable.PSEdition + ' ' + [string]$PSVersionTable.PSVersion
+    '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","message":"the agent needs Windows PowerShell 5.1; this is PowerShell ' + $edition + '"}}'
+    return
+}
+$Serializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSerializer
+$Serializer.MaxJsonLength = [int]::MaxValue
+try { $Request = $Serializer.DeserializeObject($RequestJson) }
+catch {
+    $Serializer.Serialize((New-OpError 'internal' ('the request is not valid JSON: ' + [string]$_.Exception.Message)))
+    return
 }
 
 $requested = [int](Get-Field $Request 'version' 0)

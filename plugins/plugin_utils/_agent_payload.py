@@ -4,17 +4,19 @@
 """Private to the remote_desktop.licensing collection; may change without notice.
 
 Builds what goes over the wire: the constant command line (the bootstrap, encoded) and the one
-ASCII JSON line on stdin that carries the agent text and the request. Pure Python with no Ansible
-imports, so the simulator loads this same file to recognise the shipped agent.
+ASCII line on stdin that carries the agent (deflated, base64) and the request (JSON). Pure Python
+with no Ansible imports, so the simulator loads this same file to recognise the shipped agent.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
 import typing as t
+import zlib
 
 AGENT_PROTOCOL_VERSION = 1
 
@@ -62,6 +64,19 @@ def agent_sha256() -> str:
     return hashlib.sha256(agent_text().encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def deflated_agent() -> str:
+    """The agent as it travels: raw DEFLATE (what .NET's DeflateStream reads), base64."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = compressor.compress(agent_text().encode("utf-8")) + compressor.flush()
+    return base64.b64encode(data).decode("ascii")
+
+
+def inflate_agent(text: str) -> str:
+    """The inverse of deflated_agent (what the bootstrap does on the host)."""
+    return zlib.decompress(base64.b64decode(text), -15).decode("utf-8")
+
+
 def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, rollback_on_error: bool = False) -> dict[str, t.Any]:
     request: dict[str, t.Any] = {"version": AGENT_PROTOCOL_VERSION, "stop_on_error": stop_on_error, "ops": ops}
     if rollback_on_error:
@@ -70,6 +85,12 @@ def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, roll
 
 
 def stdin_line(request: dict[str, t.Any]) -> bytes:
-    """The agent and the request as one ASCII JSON line (psrp feeds stdin one line per object)."""
-    envelope = {"agent": agent_text(), "request": request}
-    return (json.dumps(envelope, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+    """One ASCII line (psrp feeds stdin one object per line): the deflated agent, a space, the request as JSON."""
+    body = json.dumps(request, ensure_ascii=True, separators=(",", ":"))
+    return f"{deflated_agent()} {body}\n".encode("ascii")
+
+
+def split_stdin_line(line: bytes) -> tuple[str, dict[str, t.Any]]:
+    """The agent text and the request carried by a stdin line (for the simulator and the tests)."""
+    agent, _, body = line.decode("ascii").strip().partition(" ")
+    return inflate_agent(agent), json.loads(body)

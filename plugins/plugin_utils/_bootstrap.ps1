@@ -1,26 +1,24 @@
 # Private to the remote_desktop.licensing collection; may change without notice.
-# The constant command line: read one JSON line from stdin ({"agent": <script text>, "request": {...}}),
-# run the agent text as a script block with the request as data, print exactly one JSON document.
-# Comment lines and indentation are stripped before it is encoded, so keep one statement per line.
+# The constant command line. It reads one ASCII line from stdin: the agent (deflated, base64), one
+# space, the request (JSON). It inflates the agent and runs it as a script block with the request
+# text as its only argument; the agent parses the request and prints exactly one JSON document.
+# Kept short on purpose: ansible-core 2.16-2.18's winrm plugin encodes this command line once more
+# (about 2.7 times longer), and that must still fit cmd.exe's 8,191 characters. Comment lines and
+# indentation are stripped before encoding, so keep one statement per line.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-try { [Console]::OutputEncoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false } catch { $null = $_ }
-if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-    '{"ok":false,"error":{"kind":"unsupported","reason":"language_mode","message":"PowerShell runs in ' + [string]$ExecutionContext.SessionState.LanguageMode + ' mode"}}'
+try { [Console]::OutputEncoding = New-Object Text.UTF8Encoding $false } catch { $null = $_ }
+$rlMode = [string]$ExecutionContext.SessionState.LanguageMode
+if ($rlMode -ne 'FullLanguage') {
+    '{"ok":false,"error":{"kind":"unsupported","reason":"language_mode","message":"PowerShell runs in ' + $rlMode + ' mode"}}'
     exit 0
 }
-$rlSerializer = $null
 try {
-    Add-Type -AssemblyName System.Web.Extensions
-    $rlSerializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSerializer
-    $rlSerializer.MaxJsonLength = [int]::MaxValue
-    $rlLine = [string]::Join("`n", @(foreach ($rlIn in $input) { [string]$rlIn }))
-    $rlEnvelope = $rlSerializer.DeserializeObject($rlLine)
-    $rlAgent = [ScriptBlock]::Create([string]$rlEnvelope['agent'])
-    & $rlAgent $rlEnvelope['request'] $rlSerializer
+    $rlLine = [string]::Join('', @($input)).Trim().Split([char]32, 2)
+    $rlDeflated = New-Object IO.MemoryStream(, [Convert]::FromBase64String($rlLine[0]))
+    $rlAgent = New-Object IO.StreamReader((New-Object IO.Compression.DeflateStream($rlDeflated, [IO.Compression.CompressionMode]::Decompress)))
+    & ([ScriptBlock]::Create($rlAgent.ReadToEnd())) $rlLine[1]
 }
 catch {
-    $rlError = [ordered]@{ ok = $false; error = [ordered]@{ kind = 'internal'; message = [string]$_.Exception.Message; path = $null } }
-    if ($null -ne $rlSerializer) { $rlSerializer.Serialize($rlError) }
-    else { '{"ok":false,"error":{"kind":"internal","message":"the agent bootstrap could not load System.Web.Extensions"}}' }
+    '{"ok":false,"error":{"kind":"internal","message":"the agent stopped with ' + $_.Exception.GetType().FullName + '"}}'
 }

@@ -5,13 +5,15 @@ bootstrap and agent text are accepted."""
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import importlib.util
 import json
 import os
 import typing as t
+import zlib
 
-from rds_sim import writes
+from rds_sim import powershell_exe, writes
 from rds_sim.host import Host, SimulatedFailure
 
 PROTOCOL_VERSION = 1
@@ -27,29 +29,40 @@ def _load_payload_module(collection_root: str) -> t.Any:
 
 
 class ScriptRefused(Exception):
-    """The host was sent a script that is not the collection's shipped agent."""
+    """The host was sent a command or script that is not the collection's shipped one (stderr text, exit code)."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class AgentRuntime:
     """Recognises the shipped bootstrap and agent, and runs requests against hosts."""
 
     def __init__(self, collection_root: str):
-        payload = _load_payload_module(collection_root)
-        self.expected_command = payload.bootstrap_command()
-        self.expected_agent_sha256 = payload.agent_sha256()
+        self.payload = _load_payload_module(collection_root)
+        self.expected_script = self.payload.bootstrap_text()
+        self.expected_agent_sha256 = self.payload.agent_sha256()
 
     def verify_command(self, command_line: str) -> None:
-        if command_line != self.expected_command:
+        """Decode the command line as cmd.exe and powershell.exe would; refuse any script but the bootstrap."""
+        try:
+            script = powershell_exe.script_of(command_line)
+        except powershell_exe.CommandFailed as failed:
+            raise ScriptRefused(failed.stderr, failed.exit_code) from None
+        self.verify_script(script)
+
+    def verify_script(self, script: str) -> None:
+        if script != self.expected_script:
             raise ScriptRefused(
-                "rds-sim refused the command: it is not the collection's shipped bootstrap "
-                f"(got {hashlib.sha256(command_line.encode()).hexdigest()[:16]})"
+                "rds-sim refused the command: its script is not the collection's shipped bootstrap "
+                f"(got sha256 {hashlib.sha256(script.encode()).hexdigest()[:16]})"
             )
 
-    @staticmethod
-    def has_writes(stdin: bytes) -> bool:
+    def has_writes(self, stdin: bytes) -> bool:
         """Whether a request line carries a write operation (for the drop_*_write faults)."""
         try:
-            ops = json.loads(stdin.decode("ascii"))["request"]["ops"]
+            ops = json.loads(stdin.decode("ascii").strip().partition(" ")[2])["ops"]
             return any(op.get("op") in WRITE_OPS for op in ops)
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
             return False
@@ -57,14 +70,13 @@ class AgentRuntime:
     def run(self, host: Host, stdin: bytes) -> bytes:
         """Run one agent invocation; returns stdout (one JSON document), as the agent prints it."""
         try:
-            envelope = json.loads(stdin.decode("ascii"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            agent, request = self.payload.split_stdin_line(stdin)
+        except (UnicodeDecodeError, ValueError, zlib.error, binascii.Error) as exc:
             return _dump({"ok": False, "error": {"kind": "internal", "message": f"bad request line: {exc}", "path": None}})
-        agent = envelope.get("agent", "")
         digest = hashlib.sha256(agent.encode("utf-8")).hexdigest()
         if digest != self.expected_agent_sha256:
             raise ScriptRefused(f"rds-sim refused the agent script: sha256 {digest[:16]} is not the shipped agent")
-        return _dump(serve_request(host, envelope.get("request") or {}))
+        return _dump(serve_request(host, request if isinstance(request, dict) else {}))
 
 
 def _dump(document: dict[str, t.Any]) -> bytes:

@@ -13,7 +13,8 @@ import typing as t
 import urllib.error
 import urllib.request
 
-from rds_sim import fleet, scenarios
+from rds_sim import fleet, scenarios, tls, transports
+from rds_sim.limits import Limits
 
 
 def _control(directory: str, method: str, path: str, body: t.Any = None, timeout: float = 10.0) -> t.Any:
@@ -27,27 +28,38 @@ def _control(directory: str, method: str, path: str, body: t.Any = None, timeout
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from rds_sim.wsman import WSManServer
-
-    server_fleet = fleet.FleetServer(args.dir, args.collection)
-    server = WSManServer(("127.0.0.1", server_fleet.meta["port"]), server_fleet)
-    signal.signal(signal.SIGTERM, lambda *_: server_fleet.stop_requested.set())
     import threading
 
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    thread.start()
-    print(f"rds-sim serving {len(server_fleet.hosts)} hosts on 127.0.0.1:{server_fleet.meta['port']}", flush=True)
+    from rds_sim.wsman import ShellTable, WSManServer
+
+    server_fleet = fleet.FleetServer(args.dir, args.collection)
+    shells = ShellTable()
+    servers = []
+    for listener, port in server_fleet.meta.get("listeners", {"http": server_fleet.meta["port"]}).items():
+        material = server_fleet.meta.get("tls", {}).get(listener)
+        context = tls.server_context(material["cert"], material["key"]) if material else None
+        binding = tls.channel_binding_hash(material["cert"]) if material else None
+        servers.append(WSManServer(("127.0.0.1", port), server_fleet, listener, shells, context, binding))
+    signal.signal(signal.SIGTERM, lambda *_: server_fleet.stop_requested.set())
+    for server in servers:
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    ports = ", ".join(f"{server.listener} 127.0.0.1:{server.server_address[1]}" for server in servers)
+    print(f"rds-sim serving {len(server_fleet.hosts)} hosts on {ports}", flush=True)
     try:
         while not server_fleet.stop_requested.wait(0.5):
             pass
     finally:
-        server.shutdown()
+        for server in servers:
+            server.shutdown()
         server_fleet.save_all()
     return 0
 
 
 def _up(args: argparse.Namespace) -> int:
-    meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port)
+    limits = Limits(max_envelope_kb=args.max_envelope_kb, max_shells_per_user=args.max_shells_per_user,
+                    max_operations_per_user=args.max_operations_per_user, idle_timeout_ms=args.idle_timeout_ms)
+    meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port,
+                        args.transport, args.host_transport or [], limits)
     paths = fleet.FleetDir(args.dir)
     log = open(paths.log, "w", encoding="utf-8")
     command = [sys.executable, "-m", "rds_sim.cli", "serve", "--dir", paths.root]
@@ -70,7 +82,8 @@ def _up(args: argparse.Namespace) -> int:
     else:
         print("rds-sim: the server did not answer within 60 s", file=sys.stderr)
         return 1
-    print(f"rds-sim: {len(meta['hosts'])} hosts on 127.0.0.1:{meta['port']}; inventory {paths.inventory}")
+    listeners = ", ".join(f"{name} {port}" for name, port in meta["listeners"].items())
+    print(f"rds-sim: {len(meta['hosts'])} hosts on 127.0.0.1 ({listeners}); inventory {paths.inventory}")
     return 0
 
 
@@ -127,7 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--scenario", action="append", help="preset (repeat to mix; join with + to combine)")
     up.add_argument("--latency-ms", type=float, default=0.0, help="simulated powershell.exe start-up per command")
     up.add_argument("--fault", action="append", help="HOST=KIND[:ARG]; kinds: " + ", ".join(fleet.FAULT_KINDS))
-    up.add_argument("--port", type=int, default=0)
+    up.add_argument("--port", type=int, default=0, help="port of the HTTP listener (default: a free one)")
+    up.add_argument("--transport", default="basic", choices=list(transports.TRANSPORTS),
+                    help="how every host is reached: " + "; ".join(f"{t.name}: {t.description}"
+                                                                   for t in transports.TRANSPORTS.values()))
+    up.add_argument("--host-transport", action="append", metavar="HOST=TRANSPORT",
+                    help="another transport for one host (repeat for more)")
+    defaults = Limits()
+    up.add_argument("--max-envelope-kb", type=int, default=defaults.max_envelope_kb,
+                    help="MaxEnvelopeSizekb: largest request accepted (Windows default 500)")
+    up.add_argument("--max-shells-per-user", type=int, default=defaults.max_shells_per_user,
+                    help="MaxShellsPerUser per host (Windows default 30)")
+    up.add_argument("--max-operations-per-user", type=int, default=defaults.max_operations_per_user,
+                    help="MaxConcurrentOperationsPerUser per host: open shells plus commands (Windows default 1500)")
+    up.add_argument("--idle-timeout-ms", type=int, default=defaults.idle_timeout_ms,
+                    help="winrs IdleTimeout: a shell unused this long is closed (Windows default 7200000)")
     up.add_argument("--collection", default=None, help="collection checkout whose agent the hosts accept")
     serve = sub.add_parser("serve", help="run the server of an existing fleet in the foreground")
     serve.add_argument("--dir", required=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -13,9 +14,12 @@ import typing as t
 
 import yaml
 
-from rds_sim import scenarios
+from rds_sim import scenarios, tls, transports
 from rds_sim.agent import AgentRuntime
+from rds_sim.auth import user_file_line
 from rds_sim.host import Host
+from rds_sim.limits import Limits
+from rds_sim.transports import Transport
 
 FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "write_denied", "wmi_grace", "hang_s",
                "ownership_refused", "drop_before_write", "drop_after_write",
@@ -65,6 +69,8 @@ class FleetDir:
         self.meta = os.path.join(self.root, "fleet.json")
         self.inventory = os.path.join(self.root, "inventory.yml")
         self.log = os.path.join(self.root, "server.log")
+        self.tls = os.path.join(self.root, "tls")
+        self.ntlm_users = os.path.join(self.root, "ntlm-users")
 
     def host_file(self, name: str) -> str:
         return os.path.join(self.hosts, f"{name}.json")
@@ -81,10 +87,13 @@ class FleetDir:
 
 
 def create(directory: str, count: int, scenario_list: list[str], latency_ms: float,
-           faults: list[str], port: int = 0) -> dict[str, t.Any]:
-    """Write a new fleet's host states, metadata and inventory."""
+           faults: list[str], port: int = 0, transport: str = "basic", host_transports: t.Sequence[str] = (),
+           limits: Limits | None = None) -> dict[str, t.Any]:
+    """Write a new fleet's host states, metadata, credentials, certificates and inventory."""
     for scenario in scenario_list:
         scenarios.validate(scenario)
+    transports.get(transport)
+    limits = (limits or Limits()).validate()
     paths = FleetDir(directory)
     os.makedirs(paths.hosts, exist_ok=True)
     for stale in os.listdir(paths.hosts):
@@ -101,26 +110,57 @@ def create(directory: str, count: int, scenario_list: list[str], latency_ms: flo
         if host not in states:
             raise ValueError(f"fault names unknown host '{host}'")
         states[host]["faults"][kind] = arg
+    overrides = dict(transports.parse_host_transport(text) for text in host_transports)
+    unknown = sorted(set(overrides) - set(states))
+    if unknown:
+        raise ValueError(f"host transport names unknown host(s) {', '.join(unknown)}")
     for name, state in states.items():
         paths.write_json(paths.host_file(name), state)
     meta = {"port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
-            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now}
+            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now,
+            "transport": transport, "host_transports": overrides, "limits": dataclasses.asdict(limits)}
+    _prepare_listeners(paths, meta)
     paths.write_json(paths.meta, meta)
     write_inventory(paths, meta, states)
     return meta
+
+
+def _prepare_listeners(paths: FleetDir, meta: dict[str, t.Any]) -> None:
+    """Ports for the listeners the fleet's transports need (HTTP always: it serves the control API),
+    their certificates, and the NTLM account file."""
+    used = {transports.get(name).listener for name in [meta["transport"], *meta["host_transports"].values()]}
+    meta["listeners"] = {"http": meta["port"]}
+    meta["tls"] = {}
+    if "https" in used:
+        meta["listeners"]["https"] = _free_port()
+        meta["tls"]["https"] = tls.self_signed(paths.tls)
+    if "https-ca" in used:
+        meta["listeners"]["https-ca"] = _free_port()
+        meta["tls"]["https-ca"] = tls.ca_signed(paths.tls)
+    descriptor = os.open(paths.ntlm_users, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(user_file_line(meta["username"], meta["password"]))
+
+
+def host_transport(meta: dict[str, t.Any], host: str) -> str:
+    return meta.get("host_transports", {}).get(host, meta.get("transport", "basic"))
 
 
 def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, dict[str, t.Any]]) -> None:
     hosts: dict[str, t.Any] = {}
     groups: dict[str, dict[str, t.Any]] = {"rds_session_hosts": {"hosts": {}}, "rdp_clients": {"hosts": {}},
                                            "rds_license_servers": {"hosts": {}}}
+    fleet_vars = transports.inventory_vars(meta["transport"], meta)
     for name, state in states.items():
         refused = state["faults"].get("refused")
+        own = transports.inventory_vars(host_transport(meta, name), meta)
         hosts[name] = {
-            "ansible_port": meta["refused_port"] if refused else meta["port"],
+            **{key: value for key, value in own.items() if fleet_vars.get(key) != value},
             "ansible_winrm_path": f"/wsman/{name}",
             "rds_sim_scenario": state["scenario"],
         }
+        if refused:
+            hosts[name]["ansible_port"] = meta["refused_port"]
         if state["faults"].get("hang_s"):
             hosts[name]["ansible_winrm_read_timeout_sec"] = 4
             hosts[name]["ansible_winrm_operation_timeout_sec"] = 3
@@ -132,9 +172,8 @@ def write_inventory(paths: FleetDir, meta: dict[str, t.Any], states: dict[str, d
     inventory = {"all": {
         "hosts": hosts,
         "vars": {
-            "ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_winrm_scheme": "http",
-            "ansible_winrm_transport": "basic", "ansible_user": meta["username"],
-            "ansible_password": meta["password"], "ansible_winrm_server_cert_validation": "ignore",
+            "ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_user": meta["username"],
+            "ansible_password": meta["password"], "ansible_winrm_server_cert_validation": "ignore", **fleet_vars,
         },
         "children": groups,
     }}
@@ -151,6 +190,10 @@ class FleetServer:
         self.meta = self.paths.read_meta()
         self.username = self.meta["username"]
         self.password = self.meta["password"]
+        self.limits = Limits.from_meta(self.meta.get("limits"))
+        self._transports = {name: transports.get(host_transport(self.meta, name)) for name in self.meta["hosts"]}
+        # pyspnego's NTLM acceptor reads the accounts it accepts from this file.
+        os.environ["NTLM_USER_FILE"] = self.paths.ntlm_users
         self.runtime = AgentRuntime(collection_root)
         self.hosts: dict[str, Host] = {}
         for name in self.meta["hosts"]:
@@ -160,6 +203,9 @@ class FleetServer:
 
     def host(self, name: str) -> Host | None:
         return self.hosts.get(name)
+
+    def transport_of(self, name: str) -> Transport:
+        return self._transports[name]
 
     def host_changed(self, host: Host) -> None:
         if host.dirty:

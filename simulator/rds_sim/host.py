@@ -14,7 +14,8 @@ import typing as t
 from rds_sim import scenarios
 from rds_sim.registry import Registry, real_path
 
-COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "bytes_in", "bytes_out")
+COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "bytes_in", "bytes_out", "sealed_requests",
+            "longest_command_line")
 # Services that Windows stops with TermService because they depend on it.
 DEPENDENTS = {"termservice": ["UmRdpService"]}
 LICENSING_NAMES = {2: "Per device", 4: "Per user", 5: "Not configured", 6: "AAD Per User"}
@@ -64,6 +65,9 @@ class Host:
 
     def count(self, counter: str, amount: int = 1) -> None:
         self.counters[counter] += amount
+
+    def count_max(self, counter: str, value: int) -> None:
+        self.counters[counter] = max(self.counters[counter], value)
 
     # Faults -----------------------------------------------------------------------------------
     def grace_key_locked(self) -> bool:

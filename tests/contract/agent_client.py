@@ -1,6 +1,6 @@
 """Run the collection's agent over plain pywinrm: against rds-sim in CI, or a real Windows host.
 
-This is the same wire exchange the action plugins make (bootstrap command line, one JSON line
+This is the same wire exchange the action plugins make (bootstrap command line, one ASCII line
 on stdin), without Ansible in between, so a vector tests the agent and nothing else.
 """
 
@@ -14,20 +14,24 @@ import winrm
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
 
 
+def command_words() -> list[str]:
+    """The bootstrap command line as pywinrm's run_command takes it (command, arguments)."""
+    return payload.bootstrap_command().split(" ")
+
+
 class AgentClient:
-    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic"):
+    def __init__(self, endpoint: str, username: str, password: str, transport: str = "basic", **options: t.Any):
+        """options: further pywinrm Protocol arguments (message_encryption, ca_trust_path, ...)."""
+        options.setdefault("server_cert_validation", "ignore")
         self.protocol = winrm.Protocol(endpoint=endpoint, transport=transport, username=username, password=password,
-                                       server_cert_validation="ignore")
+                                       **options)
 
     def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
-        words = payload.bootstrap_command().split(" ")
+        words = command_words()
         shell_id = self.protocol.open_shell(codepage=65001)
         try:
             command_id = self.protocol.run_command(shell_id, words[0], words[1:], console_mode_stdin=False)
-            envelope = json.loads(payload.stdin_line({}))
-            envelope["request"] = request
-            line = (json.dumps(envelope, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
-            self.protocol.send_command_input(shell_id, command_id, line, end=True)
+            self.protocol.send_command_input(shell_id, command_id, payload.stdin_line(request), end=True)
             stdout, stderr, code = self.protocol.get_command_output(shell_id, command_id)
             self.protocol.cleanup_command(shell_id, command_id)
         finally:

@@ -17,12 +17,19 @@ class SimFleet:
         self.dir = str(directory)
         self.inventory = os.path.join(self.dir, "inventory.yml")
 
-    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0) -> "SimFleet":
-        command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms)]
+    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0,
+           transport: str = "basic", host_transports: t.Iterable[str] = (), limits: dict[str, int] | None = None) -> "SimFleet":
+        """Start a fleet; limits maps `rds-sim up` limit flags without dashes (max_shells_per_user=3) to values."""
+        command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms),
+                   "--transport", transport]
         for scenario in scenarios:
             command += ["--scenario", scenario]
         for fault in faults:
             command += ["--fault", fault]
+        for override in host_transports:
+            command += ["--host-transport", override]
+        for name, value in (limits or {}).items():
+            command += [f"--{name.replace('_', '-')}", str(value)]
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
         return self
 
@@ -34,12 +41,28 @@ class SimFleet:
         with open(os.path.join(self.dir, "fleet.json"), encoding="utf-8") as handle:
             return json.load(handle)
 
-    def agent_client(self, host: str) -> t.Any:
-        """A plain pywinrm client of one simulated host."""
-        from tests.contract.agent_client import AgentClient
+    def transport_of(self, host: str) -> str:
+        meta = self.meta()
+        return meta.get("host_transports", {}).get(host, meta.get("transport", "basic"))
+
+    def protocol_options(self, host: str) -> dict[str, t.Any]:
+        """pywinrm Protocol arguments that reach a host over its transport, as the inventory does."""
+        from rds_sim import transports
 
         meta = self.meta()
-        return AgentClient(f"http://127.0.0.1:{meta['port']}/wsman/{host}", meta["username"], meta["password"])
+        name = self.transport_of(host)
+        options: dict[str, t.Any] = {"endpoint": transports.endpoint(name, meta, host), "username": meta["username"],
+                                     "password": meta["password"], "transport": "basic" if name == "basic" else "ntlm",
+                                     "server_cert_validation": "ignore"}
+        if name == "https-ca":
+            options.update(server_cert_validation="validate", ca_trust_path=meta["tls"]["https-ca"]["ca"])
+        return options
+
+    def agent_client(self, host: str, **overrides: t.Any) -> t.Any:
+        """A plain pywinrm client of one simulated host, over its transport (overrides: Protocol arguments)."""
+        from tests.contract.agent_client import AgentClient
+
+        return AgentClient(**{**self.protocol_options(host), **overrides})
 
     def _control(self, method: str, path: str, body: t.Any = None) -> t.Any:
         port = self.meta()["port"]

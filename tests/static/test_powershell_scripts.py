@@ -88,12 +88,7 @@ def long_or_trailing_lines(text: str) -> list[str]:
             for number, line in enumerate(text.splitlines(), 1) if len(line) > MAX_LINE or line != line.rstrip()]
 
 
-@pytest.mark.parametrize("name", [
-    "agent",
-    # The bootstrap is being shrunk separately (ansible-core 2.16-2.18 double encoding); strict, so this mark must go
-    # the moment its language-mode line fits.
-    pytest.param("bootstrap", marks=pytest.mark.xfail(strict=True, reason="the bootstrap's language-mode line is 170 characters")),
-])
+@pytest.mark.parametrize("name", sorted(SOURCE_FILES))
 def test_script_lines_fit_the_linter(name):
     path = os.path.join(os.path.dirname(payload.__file__), SOURCE_FILES[name])
     with open(path, encoding="utf-8") as handle:

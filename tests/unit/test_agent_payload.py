@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import json
+import zlib
 
 from ansible.plugins.shell.powershell import ShellModule
 
@@ -42,10 +42,17 @@ def test_stdin_is_one_ascii_line_and_hostile_strings_round_trip():
     line = payload.stdin_line(request)
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     line.decode("ascii")  # raises if any byte is not ASCII
-    envelope = json.loads(line)
-    assert envelope["request"] == request
-    assert envelope["agent"] == payload.agent_text()
-    assert [op["path"] for op in envelope["request"]["ops"]] == HOSTILE
+    agent, sent = payload.split_stdin_line(line)
+    assert sent == request
+    assert agent == payload.agent_text()
+    assert [op["path"] for op in sent["ops"]] == HOSTILE
+
+
+def test_the_agent_travels_deflated():
+    """What the bootstrap inflates with .NET's DeflateStream: raw DEFLATE, no zlib header."""
+    raw = zlib.decompress(base64.b64decode(payload.deflated_agent()), -15)
+    assert raw.decode("utf-8") == payload.agent_text()
+    assert len(payload.stdin_line(payload.build_request([]))) < len(payload.agent_text()) // 2
 
 
 def test_request_carries_the_protocol_version():
