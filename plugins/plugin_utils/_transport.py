@@ -49,9 +49,9 @@ WMI_ACCESS_REMEDY = (
 # when the endpoint cannot run it.
 UNSUPPORTED_REASONS = {
     "runtime": (
-        "The WinRM endpoint runs {message}, not Windows PowerShell 5.1. The licensing agent targets Windows "
-        "PowerShell 5.1 on .NET Framework 4.x; connect to the default endpoint (Microsoft.PowerShell), not a "
-        "PowerShell.7 configuration (ansible_psrp_configuration_name)."
+        "The WinRM endpoint cannot run the licensing agent ({message}). The agent targets Windows PowerShell 5.1 "
+        "on .NET Framework 4.x; connect to the default endpoint (Microsoft.PowerShell), not a PowerShell.7 "
+        "configuration (ansible_psrp_configuration_name)."
     ),
     "language_mode": (
         "The host's PowerShell is not in FullLanguage mode ({message}). The licensing agent needs .NET access, "
