@@ -101,20 +101,32 @@ def plan(wanted: list[Wanted], key_values: dict[tuple[str, int], dict[str, tuple
     return [Change(item, current_value(item, key_values), item.value) for item in wanted]
 
 
+def wire_data(value: Value) -> t.Any:
+    """A value's data as set_value takes it. DWORD/QWORD travel as decimal strings: JSON numbers lose QWORD precision in .NET."""
+    value_type, data = value
+    return str(data) if value_type in ("dword", "qword") else registry.to_wire(value_type, data)
+
+
+def expectation(before: Value | None) -> dict[str, t.Any]:
+    """The 'expect' of a write: what the host held when the change was decided. The agent refuses the whole
+    request, writing nothing, when the host no longer holds it (another run wrote in between)."""
+    if before is None:
+        return {"exists": False}
+    return {"exists": True, "type": before[0], "data": wire_data(before)}
+
+
 def write_ops(changes: list[Change]) -> list[dict[str, t.Any]]:
     ops = []
     for index, change in enumerate(changes):
         if not change.changed:
             continue
         item = change.wanted
-        op: dict[str, t.Any] = {"id": f"write{index}", "path": item.path, "view": item.view, "name": item.name}
+        op: dict[str, t.Any] = {"id": f"write{index}", "path": item.path, "view": item.view, "name": item.name,
+                                "expect": expectation(change.before)}
         if item.value is None:
             op["op"] = "delete_value"
         else:
-            value_type, data = item.value
-            # DWORD/QWORD travel as decimal strings: JSON numbers lose QWORD precision in .NET.
-            wire = str(data) if value_type in ("dword", "qword") else registry.to_wire(value_type, data)
-            op.update(op="set_value", type=value_type, data=wire)
+            op.update(op="set_value", type=item.value[0], data=wire_data(item.value))
         ops.append(op)
     return ops
 

@@ -28,6 +28,8 @@ REMEDIES = {
     "not_found": "Check that the key or value exists on this host.",
     "invalid_argument": "This is a bug in the request the collection built; please report it with -vvv output.",
     "unsupported": "The host does not support this operation.",
+    # A conditional write found the host changed since it was read, or another write held the host's write lock.
+    "conflict": "Nothing was written; run again (the task reads the host afresh).",
     "wmi_error": (
         "The WMI provider failed; check that the Remote Desktop Services WMI provider "
         "(root\\cimv2\\TerminalServices) is healthy, e.g. with winmgmt /verifyrepository."
@@ -137,6 +139,9 @@ def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentErro
     if kind == "unsupported" and error.get("reason") in UNSUPPORTED_REASONS:
         return AgentError(UNSUPPORTED_REASONS[error["reason"]].format(message=message), agent_error=error)
     where = what or error.get("path")
+    if kind == "conflict" and error.get("reason") == "changed":
+        return AgentError(f"{where or 'A value'} was changed by someone else since it was read; run again. "
+                          f"Nothing was written: {message}.", agent_error=error)
     location = f" on {where}" if where else ""
     remedy = WMI_ACCESS_REMEDY if kind == "access_denied" and error.get("native_error") else REMEDIES[kind]
     return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {remedy}", agent_error=error)

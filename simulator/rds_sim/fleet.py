@@ -24,7 +24,7 @@ from rds_sim.transports import Transport
 FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "write_denied", "wmi_grace", "hang_s",
                "ownership_refused", "drop_before_write", "drop_after_write", "down_after_write",
                "not_elevated", "noisy_output", "truncated_output",
-               "wmi_denied", "wmi_missing_class", "wmi_grace_no_days", "start_fails")
+               "wmi_denied", "wmi_missing_class", "wmi_grace_no_days", "start_fails", "write_lock_held", "hold_writes")
 DEFAULT_COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -47,6 +47,8 @@ def parse_fault(text: str) -> tuple[str, str, t.Any]:
         raise ValueError(f"bad fault '{text}': use HOST=KIND[:ARG] with KIND one of {', '.join(FAULT_KINDS)}")
     if kind in ("latency_ms", "hang_s"):
         return host, kind, float(arg or 0)
+    if kind == "hold_writes":
+        return host, kind, int(arg or 1)
     if kind in ("access_denied", "write_denied"):
         if not arg:
             raise ValueError(f"{kind} needs a key path: HOST={kind}:SOFTWARE\\Policies")
