@@ -17,6 +17,7 @@ import re
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._paths import host_file_name
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 
 # Controller-side data of the collection lives outside any collection, so that reinstalling or
@@ -65,7 +66,7 @@ def check_dir(backup_dir: str, option: str = "backup_dir") -> str:
 
 
 def _host_dir_name(inventory_hostname: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", inventory_hostname) or "host"
+    return host_file_name(inventory_hostname)
 
 
 def save(backup_dir: str, inventory_hostname: str, name: str, keys: list[RegKey], comments: list[str],

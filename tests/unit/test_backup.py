@@ -35,7 +35,16 @@ def test_a_second_backup_in_the_same_second_gets_its_own_file(tmp_path):
 
 def test_host_names_cannot_escape_the_backup_dir(tmp_path):
     saved = backup.save(str(tmp_path), "../../etc", "x", KEYS, [], MOMENT)
-    assert os.path.dirname(saved["backup_file"]) == str(tmp_path / ".._.._etc")
+    assert os.path.dirname(saved["backup_file"]) == str(tmp_path / "%2E.%2F..%2Fetc")
+
+
+def test_each_host_name_gets_its_own_directory_inside_the_backup_dir(tmp_path):
+    names = ["..", ".", "a/b", "a\\b", "a_b", "CON", "con.txt", "x%2Fy", "../escape", ""]
+    dirs = [os.path.dirname(backup.save(str(tmp_path), name, "x", KEYS, [], MOMENT)["backup_file"]) for name in names]
+    assert len(set(dirs)) == len(names)
+    for directory in dirs:
+        assert os.path.dirname(directory) == str(tmp_path)
+        assert os.path.basename(directory) not in (".", "..") and not os.path.basename(directory).upper().startswith("CON")
 
 
 def test_unwritable_backup_dir_is_a_clear_error(tmp_path):
