@@ -192,6 +192,10 @@ def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str,
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
     tree = key_tree(host, path, view)
+    # Windows deletes a tree key by key: a subkey whose ACL refuses the delete stops it (RegDeleteTree fails with
+    # access denied and leaves what it has not reached). The agent's undo journal then puts back what went.
+    for key_path in tree:
+        host.check_write_access(key_path, view)
     for key_path, values in tree.items():
         unknown = next((value for value in values if value["type"] == "unknown"), None)
         if unknown is not None:
