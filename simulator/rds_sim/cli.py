@@ -47,7 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port)
+    meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port,
+                        args.serve_peer_modules)
     paths = fleet.FleetDir(args.dir)
     log = open(paths.log, "w", encoding="utf-8")
     command = [sys.executable, "-m", "rds_sim.cli", "serve", "--dir", paths.root]
@@ -129,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--fault", action="append", help="HOST=KIND[:ARG]; kinds: " + ", ".join(fleet.FAULT_KINDS))
     up.add_argument("--port", type=int, default=0)
     up.add_argument("--collection", default=None, help="collection checkout whose agent the hosts accept")
+    up.add_argument("--serve-peer-modules", action="store_true",
+                    help="benchmark only: also answer ansible.windows win_reg_stat, win_regedit, win_shell and "
+                         "trivial commands (echo ok, hostname) from the same host model")
     serve = sub.add_parser("serve", help="run the server of an existing fleet in the foreground")
     serve.add_argument("--dir", required=True)
     serve.add_argument("--collection", default=fleet.DEFAULT_COLLECTION_ROOT)

@@ -80,7 +80,7 @@ class FleetDir:
 
 
 def create(directory: str, count: int, scenario_list: list[str], latency_ms: float,
-           faults: list[str], port: int = 0) -> dict[str, t.Any]:
+           faults: list[str], port: int = 0, serve_peer_modules: bool = False) -> dict[str, t.Any]:
     """Write a new fleet's host states, metadata and inventory."""
     for scenario in scenario_list:
         scenarios.validate(scenario)
@@ -103,7 +103,8 @@ def create(directory: str, count: int, scenario_list: list[str], latency_ms: flo
     for name, state in states.items():
         paths.write_json(paths.host_file(name), state)
     meta = {"port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
-            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now}
+            "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now,
+            "serve_peer_modules": serve_peer_modules}
     paths.write_json(paths.meta, meta)
     write_inventory(paths, meta, states)
     return meta
@@ -151,6 +152,8 @@ class FleetServer:
         self.username = self.meta["username"]
         self.password = self.meta["password"]
         self.runtime = AgentRuntime(collection_root)
+        # Off unless the fleet was created for benchmarking: normally every script but ours is refused.
+        self.serve_peer_modules = bool(self.meta.get("serve_peer_modules"))
         self.hosts: dict[str, Host] = {}
         for name in self.meta["hosts"]:
             with open(self.paths.host_file(name), encoding="utf-8") as handle:

@@ -15,6 +15,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from rds_sim import peer_modules
 from rds_sim.agent import AgentRuntime, ScriptRefused
 from rds_sim.host import Host
 
@@ -46,6 +47,7 @@ class Fleet(t.Protocol):
     runtime: AgentRuntime
     username: str
     password: str
+    serve_peer_modules: bool
 
     def host(self, name: str) -> Host | None: ...
 
@@ -243,6 +245,13 @@ class ShellTable:
             host.dirty = True
             fleet.host_changed(host)
             raise DropConnection()
+        # Benchmark fleets only: ansible.windows modules and trivial commands, from the same host model.
+        if fleet.serve_peer_modules:
+            with host.lock:
+                served = peer_modules.serve(host, command.command_line, bytes(command.stdin))
+            if served is not None:
+                fleet.host_changed(host)
+                return served
         try:
             fleet.runtime.verify_command(command.command_line)
             stdout = fleet.runtime.run(host, bytes(command.stdin))
