@@ -17,8 +17,11 @@ class SimFleet:
         self.dir = str(directory)
         self.inventory = os.path.join(self.dir, "inventory.yml")
 
-    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0) -> "SimFleet":
+    def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0,
+           serve_peer_modules: bool = False) -> "SimFleet":
         command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms)]
+        if serve_peer_modules:
+            command.append("--serve-peer-modules")
         for scenario in scenarios:
             command += ["--scenario", scenario]
         for fault in faults:
