@@ -149,7 +149,8 @@ class _BadData(Exception):
 def _regedit_data(kind: str, data: t.Any) -> t.Any:
     """win_regedit's conversion of `data`, to the simulator's stored form."""
     if kind in ("dword", "qword"):
-        number = int(str(data), 0) if data is not None else 0
+        text = str(data if data is not None else 0).strip()
+        number = int(text, 16) if text.lower().startswith("0x") else int(text, 10)  # as PowerShell's [UInt64] cast
         limit = 0xFFFFFFFF if kind == "dword" else 0xFFFFFFFFFFFFFFFF
         if not 0 <= number <= limit:
             raise _BadData(f"data cannot be larger than 0x{limit:x} when type is {kind}")
