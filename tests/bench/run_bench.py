@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import sys
@@ -57,6 +58,15 @@ def _environment(peer_path: str) -> dict[str, str]:
             "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((peer_path, COLLECTIONS_PATH))}
 
 
+_RECAP = re.compile(r"^\S+\s*: ok=\d+\s+changed=(\d+)", re.MULTILINE)
+
+
+def changed_count(output: str) -> int | None:
+    """Sum of `changed=` over the PLAY RECAP lines of an ansible-playbook output (None without a recap)."""
+    counts = [int(number) for number in _RECAP.findall(output)]
+    return sum(counts) if counts else None
+
+
 def _set_latency(fleet: SimFleet, latency_ms: float) -> None:
     for host in fleet.hosts():
         fleet.set_faults(host, {"latency_ms": latency_ms} if latency_ms else {})
@@ -83,6 +93,8 @@ def run(args: argparse.Namespace) -> dict[str, t.Any]:
                         command = cases.command(case, BIN, fleet.inventory, fleet.dir, run_dir, args.forks)
                         sample = run_measured(command, os.path.join(run_dir, "output.log"), env=env, cwd=ROOT)
                         counters = fleet.stats().values()
+                        with open(os.path.join(run_dir, "output.log"), encoding="utf-8", errors="replace") as handle:
+                            changed = changed_count(handle.read())
                         samples.append({
                             "hosts": hosts, "latency_ms": latency, "case": case.name, "side": case.side, "rep": rep,
                             "rc": sample.rc, "wall_s": sample.wall_s, "cpu_s": sample.cpu_s, "user_s": sample.user_s,
@@ -90,7 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, t.Any]:
                             "commands": sum(item["commands"] for item in counters),
                             "bytes_in": sum(item["bytes_in"] for item in counters),
                             "bytes_out": sum(item["bytes_out"] for item in counters),
-                            "extra_starts_per_host": case.extra_starts_per_host, "log": os.path.join(run_dir, "output.log"),
+                            "changed": changed, "extra_starts_per_host": case.extra_starts_per_host, "log": os.path.join(run_dir, "output.log"),
                         })
                         print(f"N={hosts} latency={latency:g}ms rep={rep + 1}/{args.reps} {case.name:<26} rc={sample.rc} "
                               f"wall={sample.wall_s:.1f}s cpu={sample.cpu_s:.1f}s", flush=True)

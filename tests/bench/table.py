@@ -37,6 +37,7 @@ def summarise(samples: list[Row]) -> list[Row]:
             "bytes_in_per_host": median("bytes_in") / hosts, "bytes_out_per_host": median("bytes_out") / hosts,
             "peak_rss_mb": median("peak_rss_mb"),
             "starts_per_host": commands + runs[0].get("extra_starts_per_host", 0),
+            "changed": max((run["changed"] for run in runs if run.get("changed") is not None), default=None),
         })
     _add_marginal(rows)
     base = {(row["hosts"], row["latency_ms"], row["case"]): row["cpu_ms_compared"] for row in rows}
@@ -79,7 +80,7 @@ _COLUMNS = (
     ("cpu_ms_per_command", "CPU ms/cmd", "{:.0f}"),
     ("x_floor", "x raw", "{:.2f}"), ("x_ours", "x info", "{:.2f}"), ("commands_per_host", "cmds/host", "{:.1f}"),
     ("bytes_in_per_host", "KB in/host", "{:.1f}"), ("bytes_out_per_host", "KB out/host", "{:.1f}"),
-    ("peak_rss_mb", "peak MB", "{:.0f}"),
+    ("peak_rss_mb", "peak MB", "{:.0f}"), ("changed", "changed", "{}"),
 )
 
 

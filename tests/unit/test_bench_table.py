@@ -10,6 +10,7 @@ import pytest
 
 from tests.bench import cases, table
 from tests.bench.measure import run_measured
+from tests.bench.run_bench import changed_count
 
 
 def sample(case: str, hosts: int, cpu_s: float, commands_per_host: int = 1, rc: int = 0, latency: float = 0,
@@ -97,3 +98,13 @@ def test_a_measured_run_counts_the_cpu_of_the_whole_tree(tmp_path):
     result = run_measured([sys.executable, "-c", child, str(report)], str(tmp_path / "log"))
     assert result.rc == 0 and result.cpu_s >= float(report.read_text()) and result.peak_rss_mb > 1
     assert run_measured([sys.executable, "-c", "raise SystemExit(3)"], str(tmp_path / "log2")).rc == 3
+
+
+def test_changed_count_sums_the_play_recap():
+    output = """PLAY RECAP *********
+fresh-01                   : ok=2    changed=1    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
+per-user-02                : ok=2    changed=0    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
+localhost                  : ok=3    changed=2    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
+"""
+    assert changed_count(output) == 3
+    assert changed_count('{"hosts": 2, "failed": []}') is None
