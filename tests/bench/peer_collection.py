@@ -18,14 +18,14 @@ REQUIREMENTS = os.path.join(os.path.dirname(__file__), "requirements-peer.txt")
 COLLECTION_PREFIX = "ansible_collections/ansible/windows/"
 
 
-def _pinned_requirement() -> str:
+def pinned_requirement() -> str:
     with open(REQUIREMENTS, encoding="utf-8") as handle:
         return next(line.strip() for line in handle if line.strip() and not line.startswith("#"))
 
 
 def ensure_peer_collection() -> str:
     """The collections path that holds ansible.windows (downloaded and extracted on first use)."""
-    requirement = _pinned_requirement()
+    requirement = pinned_requirement()
     marker = os.path.join(PEER_DIR, ".from")
     if os.path.exists(marker):
         with open(marker, encoding="utf-8") as handle:

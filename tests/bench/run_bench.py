@@ -72,6 +72,27 @@ def _set_latency(fleet: SimFleet, latency_ms: float) -> None:
         fleet.set_faults(host, {"latency_ms": latency_ms} if latency_ms else {})
 
 
+def _run_case(fleet: SimFleet, case: cases.Case, hosts: int, latency: float, rep: int, work: str,
+              env: dict[str, str], forks: int) -> dict[str, t.Any]:
+    """One measured run of a case over the whole fleet, with the fleet's counters for that run alone."""
+    run_dir = os.path.join(work, f"{hosts}-{latency:g}-{rep}-{case.name}")
+    os.makedirs(run_dir)
+    log = os.path.join(run_dir, "output.log")
+    fleet.reset_stats()
+    sample = run_measured(cases.command(case, BIN, fleet.inventory, fleet.dir, run_dir, forks), log, env=env, cwd=ROOT)
+    counters = fleet.stats().values()
+    with open(log, encoding="utf-8", errors="replace") as handle:
+        changed = changed_count(handle.read())
+    shutil.rmtree(os.path.join(run_dir, "report"), ignore_errors=True)
+    return {
+        "hosts": hosts, "latency_ms": latency, "case": case.name, "side": case.side, "rep": rep, "rc": sample.rc,
+        "wall_s": sample.wall_s, "cpu_s": sample.cpu_s, "user_s": sample.user_s, "sys_s": sample.sys_s,
+        "peak_rss_mb": sample.peak_rss_mb, "commands": sum(item["commands"] for item in counters),
+        "bytes_in": sum(item["bytes_in"] for item in counters), "bytes_out": sum(item["bytes_out"] for item in counters),
+        "changed": changed, "extra_starts_per_host": case.extra_starts_per_host, "log": log,
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, t.Any]:
     selected = [cases.BY_NAME[name] for name in args.cases.split(",") if name]
     peer_path = peer_collection.ensure_peer_collection()
@@ -87,26 +108,10 @@ def run(args: argparse.Namespace) -> dict[str, t.Any]:
                 _set_latency(fleet, latency)
                 for rep in range(args.reps):
                     for case in selected:
-                        run_dir = os.path.join(work, f"{hosts}-{latency:g}-{rep}-{case.name}")
-                        os.makedirs(run_dir)
-                        fleet.reset_stats()
-                        command = cases.command(case, BIN, fleet.inventory, fleet.dir, run_dir, args.forks)
-                        sample = run_measured(command, os.path.join(run_dir, "output.log"), env=env, cwd=ROOT)
-                        counters = fleet.stats().values()
-                        with open(os.path.join(run_dir, "output.log"), encoding="utf-8", errors="replace") as handle:
-                            changed = changed_count(handle.read())
-                        samples.append({
-                            "hosts": hosts, "latency_ms": latency, "case": case.name, "side": case.side, "rep": rep,
-                            "rc": sample.rc, "wall_s": sample.wall_s, "cpu_s": sample.cpu_s, "user_s": sample.user_s,
-                            "sys_s": sample.sys_s, "peak_rss_mb": sample.peak_rss_mb,
-                            "commands": sum(item["commands"] for item in counters),
-                            "bytes_in": sum(item["bytes_in"] for item in counters),
-                            "bytes_out": sum(item["bytes_out"] for item in counters),
-                            "changed": changed, "extra_starts_per_host": case.extra_starts_per_host, "log": os.path.join(run_dir, "output.log"),
-                        })
-                        print(f"N={hosts} latency={latency:g}ms rep={rep + 1}/{args.reps} {case.name:<26} rc={sample.rc} "
-                              f"wall={sample.wall_s:.1f}s cpu={sample.cpu_s:.1f}s", flush=True)
-                        shutil.rmtree(os.path.join(run_dir, "report"), ignore_errors=True)
+                        samples.append(_run_case(fleet, case, hosts, latency, rep, work, env, args.forks))
+                        print(f"N={hosts} latency={latency:g}ms rep={rep + 1}/{args.reps} {case.name:<26} "
+                              f"rc={samples[-1]['rc']} wall={samples[-1]['wall_s']:.1f}s cpu={samples[-1]['cpu_s']:.1f}s",
+                              flush=True)
         finally:
             fleet.down()
     rows = table.summarise(samples)
@@ -117,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, t.Any]:
         "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "parameters": {"sizes": _numbers(args.sizes), "latency_ms": args.latency_ms, "reps": args.reps,
-                       "forks": args.forks, "scenarios": SCENARIOS, "peer": peer_collection._pinned_requirement()},
+                       "forks": args.forks, "scenarios": SCENARIOS, "peer": peer_collection.pinned_requirement()},
         "cases": {case.name: {"side": case.side, "what": case.what} for case in selected},
         "rows": rows, "samples": samples,
         "wall_model": {"hosts": args.model_hosts, "forks": args.model_forks, "cores": args.model_cores,

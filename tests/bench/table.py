@@ -140,8 +140,11 @@ def wall_model(rows: list[Row], hosts: int = 1000, forks: int = 50, startup_s: t
 
 
 def render_model(model: list[Row], hosts: int, forks: int, cores: int, startup_s: tuple[float, ...]) -> str:
+    measured_at = model[0]["from_hosts"] if model else 0
     lines = [f"Modelled wall time on real hosts: {hosts} hosts, forks {forks}, controller with {cores} cores "
-             f"(powershell.exe start-up {' / '.join(f'{s:g} s' for s in startup_s)})"]
+             f"(powershell.exe start-up {' / '.join(f'{s:g} s' for s in startup_s)}; CPU measured at N={measured_at})"]
+    if measured_at and measured_at < 100:
+        lines.append("  (Ansible's start-up dominates CPU per host below 100 hosts: run --sizes 10,100 or more for this model)")
     for entry in model:
         spans = "  ".join(f"@{s:g}s: {entry[f'wall_s@{s:g}'][0]:.0f}-{entry[f'wall_s@{s:g}'][1]:.0f} s" for s in startup_s)
         lines.append(f"  {entry['case']:<26} controller {entry['controller_s']:6.0f} s  {spans}")
