@@ -7,7 +7,9 @@ With `rds-sim up --serve-peer-modules` a host also answers:
 - a few trivial commands (`echo ok`, `hostname`), bare or as a PowerShell script, the floor of
   `ansible.builtin.raw` and of a plain pywinrm command.
 Any other module or command is left to the normal check, which refuses it: rds-sim still runs no
-PowerShell and no module code, it only recognises these payloads.
+PowerShell and no module code, it only recognises these payloads. Not modelled: win_reg_stat's
+expanded `value` of REG_EXPAND_SZ (returned as stored; the model holds no environment), hives other
+than HKLM (empty), and the output faults (noisy_output, truncated_output), which stay the agent's.
 """
 
 from __future__ import annotations
