@@ -17,7 +17,8 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, check_connection, results_by_id, run_agent
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
+    NOT_ELEVATED_WARNING, AgentError, check_connection, results_by_id, run_agent)
 
 # DOCUMENTATION keys that are also argument-spec keys.
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
@@ -62,6 +63,8 @@ class LicensingActionBase(ActionBase):
         except AgentError as exc:
             result.update(exc.result)
             result.update(failed=True, msg=exc.msg)
+        if getattr(self, "agent_elevated", None) is False:
+            result["warnings"] = [*result.get("warnings", []), NOT_ELEVATED_WARNING]
         return result
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
