@@ -254,6 +254,7 @@ def to_html(report: dict[str, t.Any]) -> str:
     style = ("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}"
              ".cards span{display:inline-block;margin-right:1.5em;font-size:1.1em}.stale{background:#fff3e0}"
+             ".warnings{white-space:pre-line;max-width:40em}"
              ".swatch{display:inline-block;width:1em;height:1em;margin-right:.4em;vertical-align:middle}" + classes)
     legend = "".join(f'<li><span class="swatch c-{name}"></span><strong>{html.escape(CLASS_LABELS[name])}</strong>: '
                      f'{html.escape(meaning)}</li>' for name, meaning in _drift.GRACE_MEANINGS.items())
@@ -283,7 +284,7 @@ def to_html(report: dict[str, t.Any]) -> str:
                  item["read_at"], item["os"], item["mode"], item["mode_source"], _drift.text(item["license_servers"]),
                  item["grace_days_left"],
                  Cell(CLASS_LABELS.get(item["grace_class"] or "", ""), f"c-{item['grace_class']}" if item["grace_class"] else ""),
-                 drift_cell(item), "; ".join(item["warnings"])]
+                 drift_cell(item), Cell("\n".join(item["warnings"]), "warnings")]
                 for item in hosts], "hosts"),
         "</body></html>",
     ]
