@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -95,7 +96,9 @@ def test_survey_answers_as_strings_drive_every_role(fleet, tmp_path):
         "licensing_mode_license_servers": "ls01.example.test, ls02.example.test", "licensing_mode_backup": "yes",
         "licensing_mode_backup_dir": str(tmp_path / "backups"), "licensing_mode_policy_conflict": "warn",
         "batch_size": "5", "max_fail_percentage": "10"})
-    assert configure.status == "successful", configure.stdout.read()[-3000:]
+    configure_text = configure.stdout.read()
+    assert configure.status == "successful", configure_text[-3000:]
+    assert "per-user-01: licensing changed; restart TermService (or reboot) in a maintenance window" in configure_text
     assert fleet.value("per-user-01", core, "LicensingMode") == {"type": "dword", "data": 2}
     assert fleet.value("per-user-01", servers_key, "SpecifiedLicenseServers")["data"] == SERVERS
     assert artifact_data(configure)["licensing_mode"]["per-user-01"]["changed"] is True
@@ -103,8 +106,13 @@ def test_survey_answers_as_strings_drive_every_role(fleet, tmp_path):
     grace = job(fleet, tmp_path / "grace", "grace_report.yml", {"grace_report_warning_days": "30",
                                                                 "grace_report_critical_days": "7",
                                                                 "grace_report_results_dir": str(tmp_path / "grace")})
-    assert grace.status == "successful", grace.stdout.read()[-3000:]
+    grace_text = grace.stdout.read()
+    assert grace.status == "successful", grace_text[-3000:]
     assert artifact_data(grace)["grace_report"]["per-user-01"]["class"] == "ok"
+    # Printed per host and for the batch, on the command line.
+    assert re.search(r"per-user-06: OK 8[78] grace day\(s\) left, mode per_user, license servers "
+                     r"ls01\.example\.test, ls02\.example\.test", grace_text)
+    assert "Grace period on 10 host(s): " in grace_text
     with open(tmp_path / "grace" / "per-user-06.json", encoding="utf-8") as handle:
         assert json.load(handle)["class"] == "ok"
 
@@ -121,7 +129,9 @@ def test_survey_answers_as_strings_drive_every_role(fleet, tmp_path):
     assert "grace-backups" in str(artifact_data(lab)["grace_reset"]["per-user-05"]["backup_file"])
 
     servers = job(fleet, tmp_path / "servers", "license_server_report.yml", {"target_hosts": "per-user-04"})
-    assert servers.status == "successful", servers.stdout.read()[-3000:]
+    servers_text = servers.stdout.read()
+    assert servers.status == "successful", servers_text[-3000:]
+    assert "per-user-04: license server, activation activated" in servers_text
     assert artifact_data(servers)["license_server_report"]["per-user-04"]["is_license_server"] is True
 
     report = job(fleet, tmp_path / "report", "licensing_report.yml", {
