@@ -58,5 +58,8 @@ class ActionModule(LicensingActionBase):
                 path = os.path.join(directory, f"{host}.json")
                 write_json(path, {**content, "run_id": args["run_id"], "saved_at": saved_at})
                 files.append(path)
-        return {"changed": False, "records": records, "lines": lines, "fleet": _batch.fleet_line(args["kind"], records),
-                "files": files, "run_id": args["run_id"]}
+        fleet = _batch.fleet_line(args["kind"], records)
+        if self._task.check_mode and args["kind"] in _batch.WRITING_KINDS:
+            # What a real run would do; nothing was written.
+            lines, fleet = [f"[check mode] {line}" for line in lines], f"[check mode, nothing written] {fleet}"
+        return {"changed": False, "records": records, "lines": lines, "fleet": fleet, "files": files, "run_id": args["run_id"]}

@@ -56,7 +56,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Writes the result files in check mode too; they record what was read, and the hosts are not touched.
+    description:
+      - Writes the result files in check mode too; they record what was read, and the hosts are not touched.
+      - For V(licensing_mode), V(mslicensing_reset) and V(grace_reset) the lines start with C([check mode]),
+        since they describe what a real run would change.
   diff_mode:
     support: none
     description: Not applicable.

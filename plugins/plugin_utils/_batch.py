@@ -121,6 +121,10 @@ KINDS: dict[str, t.Callable[[str, dict[str, t.Any], dict[str, t.Any]], tuple[dic
 }
 
 
+# The kinds whose module writes to the hosts (their lines describe changes).
+WRITING_KINDS = ("licensing_mode", "mslicensing_reset", "grace_reset")
+
+
 def fleet_line(kind: str, records: dict[str, dict[str, t.Any]]) -> str:
     """The batch in one line: how many hosts, and the ones that need attention by name."""
     total = len(records)

@@ -39,7 +39,10 @@ def test_check_job_reports_changed_and_diff_events_and_writes_nothing(fleet, tmp
     fleet.reset_stats()
     run = job(fleet, tmp_path, "configure_licensing.yml", {"licensing_mode_policy_conflict": "warn"},
               cmdline="--check --diff")
-    assert run.status == "successful", run.stdout.read()[-3000:]
+    text = run.stdout.read()
+    assert run.status == "successful", text[-3000:]
+    # The per-host lines say a check run wrote nothing.
+    assert "[check mode] fresh-01: licensing changed" in text and "[check mode, nothing written] Changed " in text
     changed = {event["event_data"]["host"]: event["event_data"]["res"] for event in run.events
                if event["event"] == "runner_on_ok" and event["event_data"].get("task") == "Set the licensing mode and license servers"}
     assert changed["fresh-01"]["changed"] is True and "+LicensingMode: per_user (4)" not in str(changed["per-user-02"].get("diff"))
