@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.module_utils.common.validation import check_type_int
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 
 BASELINE_KEYS = ("mode", "license_servers", "forbid_policy_conflicts", "min_grace_days")
@@ -42,6 +45,13 @@ def normalise_baseline(baseline: dict[str, t.Any] | None) -> dict[str, t.Any]:
     result = {key: value for key, value in (baseline or {}).items() if value is not None and value != ""}
     if "license_servers" in result:
         result["license_servers"] = lic.server_list(result["license_servers"])
+    try:  # text from surveys and extra vars ("false", "14"), with ansible-core's own conversions
+        if "forbid_policy_conflicts" in result:
+            result["forbid_policy_conflicts"] = boolean(result["forbid_policy_conflicts"], strict=True)
+        if "min_grace_days" in result:
+            result["min_grace_days"] = check_type_int(result["min_grace_days"])
+    except (TypeError, ValueError) as exc:
+        raise BaselineError(f"baseline: {exc}") from None
     return result
 
 

@@ -85,6 +85,15 @@ def test_survey_server_lists_are_split_and_trimmed(servers):
     assert _drift.normalise_baseline({"license_servers": servers})["license_servers"] == ["ls01", "ls02"]
 
 
+def test_text_booleans_and_numbers_from_extra_vars_are_converted():
+    host = report(policy_mode=2, local_mode=4)
+    assert _drift.drift(host, {"forbid_policy_conflicts": "false"}) == []
+    assert settings(_drift.drift(host, {"forbid_policy_conflicts": "yes"})) == ["mode_policy_conflict"]
+    assert _drift.normalise_baseline({"min_grace_days": "14"}) == {"min_grace_days": 14}
+    with pytest.raises(_drift.BaselineError, match="baseline"):
+        _drift.normalise_baseline({"forbid_policy_conflicts": "perhaps"})
+
+
 def test_empty_survey_fields_are_not_checked():
     assert _drift.normalise_baseline({"mode": "", "license_servers": None, "min_grace_days": 14}) == {"min_grace_days": 14}
 
