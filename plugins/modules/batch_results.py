@@ -20,7 +20,7 @@ description:
   - With O(results_dir), writes one C(<inventory_hostname>.json) per host. Each file holds the record
     (or, for V(licensing_report), the whole task result) with C(run_id) and C(saved_at) added, so a
     report can tell a result of this run from an older one.
-  - Always returns C(changed=false): files on the controller are not managed-host state.
+  - Always returns C(changed=false), since files on the controller are not managed-host state.
 options:
   kind:
     description: Which role or playbook the results come from; decides the record and the lines.
