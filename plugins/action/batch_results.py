@@ -59,6 +59,8 @@ class ActionModule(LicensingActionBase):
                 write_json(path, {**content, "run_id": args["run_id"], "saved_at": saved_at})
                 files.append(path)
         fleet = _batch.fleet_line(args["kind"], records)
+        if files:
+            fleet += f"; results saved in {os.path.dirname(files[0])}"
         if self._task.check_mode and args["kind"] in _batch.WRITING_KINDS:
             # What a real run would do; nothing was written.
             lines, fleet = [f"[check mode] {line}" for line in lines], f"[check mode, nothing written] {fleet}"

@@ -97,7 +97,7 @@ lines:
   type: list
   elements: str
 fleet:
-  description: One line for the batch, naming the hosts that need attention.
+  description: One line for the batch, naming the hosts that need attention and where the result files were saved.
   returned: always
   type: str
 files:

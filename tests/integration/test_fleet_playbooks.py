@@ -55,6 +55,7 @@ def test_drift_check_lists_exactly_what_differs_and_never_writes(fleet, tmp_path
     assert normal.rc == 0 and checked.rc == 0, normal.output
     assert stable(normal.results) == stable(checked.results)
     assert all(result["read_at"] and result["run_id"] for result in normal.results.values())
+    assert f"results saved in {tmp_path / 'normal'}" in normal.output
     # Without --check a read-only job changes nothing; with --check the drifting hosts are the changed ones.
     assert {host for host, counts in recap(normal.output).items() if counts["changed"]} == set()
     assert {host for host, counts in recap(checked.output).items() if counts["changed"]} == set(drift_of(checked))
