@@ -83,6 +83,12 @@ def test_scheduled_check_job_without_drift_is_green_with_nothing_changed(fleet, 
     assert host_stats(run)["changed"] == {} and drift_lines(text) == []
     assert "Drift on 0 of 10 host(s)" in text
     assert not any(record["drifted"] for record in artifact_data(run)["drift_check"].values())
+    # The baseline's own license_servers as the comma-separated text docs/awx.md used to suggest.
+    typed = job(fleet, tmp_path / "typed", "drift_check.yml",
+                {"drift_check_baseline": {"mode": "per_user", "license_servers": "ls01.example.test, ls02.example.test"}},
+                cmdline="--check")
+    assert typed.status == "successful" and host_stats(typed)["changed"] == {}
+    assert "Drift on 0 of 10 host(s)" in typed.stdout.read()
 
 
 def test_survey_answers_as_strings_drive_every_role(fleet, tmp_path):
