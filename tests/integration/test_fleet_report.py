@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -149,6 +150,8 @@ def test_default_report_dir_is_outside_the_collection_and_a_collection_path_is_r
     assert run.rc == 0, run.output
     default = home / ".ansible" / "remote_desktop.licensing" / "reports" / "licensing_report"
     assert (default / "report.html").exists() and f"Fleet report written to {default}" in run.output
+    # A read-only job, render step included: no host is reported changed.
+    assert re.findall(r"changed=(\d+)", run.output) and set(re.findall(r"changed=(\d+)", run.output)) == {"0"}
     # The default target is rds_session_hosts, not every host of the inventory.
     assert sorted(os.listdir(default / "hosts")) == ["fresh-01.json", "gpo-conflict-03.json", "grace-expired-05.json",
                                                      "grace-expiring-04.json", "per-device-02.json", "per-user-07.json"]
