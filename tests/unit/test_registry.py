@@ -11,10 +11,17 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _r
 
 @pytest.mark.parametrize("spelling", [
     "HKLM:\\SOFTWARE\\Example", "HKLM\\SOFTWARE\\Example", "HKEY_LOCAL_MACHINE\\SOFTWARE\\Example",
-    "hklm:/SOFTWARE/Example", "Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Example\\", "HKLM:\\\\SOFTWARE\\\\Example",
+    "Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Example\\", "HKLM:\\\\SOFTWARE\\\\Example",
 ])
 def test_hklm_spellings_normalise_to_one_path(spelling):
     assert reg.normalize_key_path(spelling) == "SOFTWARE\\Example"
+
+
+def test_a_slash_is_part_of_a_key_name_not_a_separator():
+    ciphers = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\RC4 128/128"
+    assert reg.normalize_key_path(ciphers).endswith("\\Ciphers\\RC4 128/128")
+    with pytest.raises(reg.RegistryInputError, match="separates keys with '/'.*write the separators as backslashes"):
+        reg.normalize_key_path("hklm:/SOFTWARE/Example")
 
 
 @pytest.mark.parametrize("bad,words", [
