@@ -14,7 +14,7 @@ import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _trees
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, write_ops
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
 
@@ -77,7 +77,8 @@ class Plan:
                 raise agent_failure(result.get("error") or {}, registry.display_path(lower))
             self._load(lower, result)
         self.initial = {key: dict(values) if values is not None else None for key, values in self.state.items()}
-        self.touched: list[str] = []
+        # Insertion-ordered set: membership stays O(1) for files with hundreds of thousands of keys.
+        self.touched: dict[str, None] = {}
         self.changes: list[Change] = []
         self.key_ops: list[dict[str, t.Any]] = []
         self.ops: list[dict[str, t.Any]] = []
@@ -126,6 +127,10 @@ class Plan:
             self.changes.append(change)
             op = write_ops([change])[0]
             op["id"] = f"write{index}"
+            # The agent checks every expectation before the request's first write, so each one is the value as
+            # the host held it when read, not as an earlier block of this file left it (a [-key] then [key]).
+            held = (self.initial.get(lower) or {}).get(name.lower())
+            op["expect"] = expectation(held[1] if held else None)
             self.ops.append(op)
             self.lines.append((f"{change.wanted.label()}: {registry.render(change.before)}",
                                f"{change.wanted.label()}: {registry.render(change.after)}"))
@@ -136,8 +141,7 @@ class Plan:
                 current[name.lower()] = (stored[0] if stored else name, value)
 
     def _touch(self, lower: str) -> None:
-        if lower not in self.touched:
-            self.touched.append(lower)
+        self.touched.setdefault(lower, None)
 
     def backup_keys(self) -> list[RegKey]:
         """The keys the restore changes, as they are now (keys it creates have nothing to keep)."""

@@ -47,6 +47,8 @@ def test_only_differences_become_operations():
         {"name": "Gone", "type": "string", "data": "x"}])}, ids)
     assert [(op["op"], op.get("name")) for op in plan.ops] == [("set_value", "Other"), ("delete_value", "Gone")]
     assert plan.backup_keys()[0].values["Other"] == ("string", "old")
+    assert [op["expect"] for op in plan.ops] == [{"exists": True, "type": "string", "data": "old"},
+                                                 {"exists": True, "type": "string", "data": "x"}]
 
 
 def test_a_deleted_key_followed_by_its_block_is_replaced_in_file_order():
@@ -61,6 +63,8 @@ def test_a_deleted_key_followed_by_its_block_is_replaced_in_file_order():
     # The value is the same as before, but the deletion removed it first, so it is written again.
     assert [op["op"] for op in plan.ops] == ["delete_tree", "create_key", "set_value"]
     assert [key.path for key in plan.backup_keys()] == [f"{HKLM}\\{MS}", f"{HKLM}\\{MS}\\HardwareID"]
+    # The agent checks expectations before the first write: against the host as read, not after the deletion.
+    assert plan.ops[2]["expect"] == {"exists": True, "type": "binary", "data": "AQ=="}
 
 
 def test_absent_keys_are_created_and_missing_deletions_are_nothing():
