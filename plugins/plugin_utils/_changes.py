@@ -192,8 +192,10 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
     if failed is None:
         return None
     index = _change_index(failed.get("id"))
-    # A write names its value; another operation (a restart, a tree delete) is named by its id.
-    what = changes[index].wanted.label() if index is not None and index < len(changes) else failed.get("id")
+    # A write names its value; another operation (a tree delete, a created key) names its key, never an internal id.
+    error_path = (failed.get("error") or {}).get("path")
+    what = (changes[index].wanted.label() if index is not None and index < len(changes)
+            else registry.display_path(error_path) if error_path else failed.get("id"))
     failure = agent_failure(failed.get("error") or {}, what)
     rollback = answer.get("rollback") or {}
     # A write request carries only writes, so every operation that succeeded wrote something.

@@ -168,3 +168,12 @@ def test_a_failed_operation_that_is_not_a_value_write_is_named_by_its_id():
     failure = changes.write_failure(PLANNED, answer, None)
     assert failure.msg.startswith("Not found on restart: no such service")
     assert "the 1 earlier write(s) of this task were undone" in failure.msg
+
+
+def test_a_failed_key_operation_names_its_key_not_an_internal_id():
+    answer = {"results": [{"id": "key0", "ok": False, "error": {
+        "kind": "access_denied", "message": "Requested registry access is not allowed.", "path": "SOFTWARE\\Microsoft\\MSLicensing"}}],
+        "rollback": {"performed": True, "undone": 0, "errors": []}}
+    failure = changes.write_failure([], answer, None)
+    assert failure is not None and "key0" not in failure.msg
+    assert failure.msg.startswith("Access denied on HKLM:\\SOFTWARE\\Microsoft\\MSLicensing: Requested registry access")
