@@ -42,6 +42,8 @@ class ActionModule(LicensingActionBase):
                 text = _regfile.decode(handle.read())
         except OSError as exc:
             raise AgentError(f"Cannot read src {path}: {exc.strerror or exc}. Nothing was sent to the host.") from None
+        except _regfile.RegFileError as exc:
+            raise AgentError(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
         try:
             return _regfile.parse(text), _regfile.source_host(text)
         except _regfile.RegFileError as exc:
