@@ -23,6 +23,7 @@ def wanted_values(entries: list[dict[str, t.Any]]) -> list[_changes.Wanted]:
         where = f"values[{index}]"
         try:
             path = _registry.normalize_key_path(entry["path"])
+            _registry.check_value_name(entry["name"])
             label = f"{where} ({_registry.display_path(path, entry['view'])} {entry['name']!r})"
             if entry["state"] == "absent":
                 if entry.get("data") is not None:

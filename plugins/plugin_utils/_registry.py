@@ -65,6 +65,22 @@ def normalize_key_path(path: t.Any) -> str:
     return "\\".join(parts)
 
 
+# Windows' limits: a value name of at most 16,383 characters, a key name of at most 255.
+MAX_VALUE_NAME = 16383
+
+
+def check_value_name(name: t.Any) -> str:
+    """A value name Windows can store; the empty name is the key's (Default) value."""
+    if not isinstance(name, str):
+        raise RegistryInputError(f"value name {name!r} must be a string ('' is the key's (Default) value)")
+    if len(name) > MAX_VALUE_NAME:
+        raise RegistryInputError(f"value name of {len(name)} characters is longer than Windows allows "
+                                 f"({MAX_VALUE_NAME}); shorten it")
+    if "\x00" in name:
+        raise RegistryInputError(f"value name {name[:60]!r} contains a NUL character, which Windows cannot store in a name")
+    return name
+
+
 def display_path(subpath: str, view: int = 64) -> str:
     """The path as an administrator reads it, with the view when it is the 32-bit one."""
     shown = f"HKLM:\\{subpath}"

@@ -43,6 +43,10 @@ def blocks_from(keys: list[RegKey]) -> list[Block]:
                 "remove that line from the file, or delete the key by hand if that is really meant."
             )
         for name, value in key.values.items():
+            try:
+                registry.check_value_name(name)
+            except registry.RegistryInputError as exc:
+                raise AgentError(f"[{key.path}]: {exc}. Nothing was sent.") from None
             if value is not None and value[0] not in registry.VALUE_TYPES:
                 raise AgentError(f"[{key.path}] value {name!r} has a registry type ({value[0]}) this collection "
                                  "cannot write; remove it from the file or import the file with reg import.")

@@ -101,3 +101,13 @@ def test_render_shows_type_and_data():
     assert reg.render(("binary", b"\x01\xab")) == "REG_BINARY hex:01,ab"
     assert reg.render(("multistring", ["a"])) == "REG_MULTI_SZ ['a']"
     assert reg.render(None) == "(absent)"
+
+
+def test_value_names_beyond_windows_limits_are_refused():
+    assert reg.check_value_name("x" * reg.MAX_VALUE_NAME) == "x" * 16383
+    with pytest.raises(reg.RegistryInputError, match="16384 characters is longer than Windows allows \\(16383\\)"):
+        reg.check_value_name("x" * 16384)
+    with pytest.raises(reg.RegistryInputError, match="NUL character"):
+        reg.check_value_name("a\x00b")
+    with pytest.raises(reg.RegistryInputError, match="255 characters"):
+        reg.normalize_key_path("HKLM:\\SOFTWARE\\" + "k" * 256)

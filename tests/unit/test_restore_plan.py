@@ -73,3 +73,8 @@ def test_absent_keys_are_created_and_missing_deletions_are_nothing():
     plan = restore.Plan(blocks, {"read0": {"ok": True, "exists": False}, "read1": read_key([], exists=False)}, ids)
     assert [op["op"] for op in plan.ops] == ["create_key"]
     assert plan.diff("x")["after"] == "[HKLM:\\SOFTWARE\\New] (key created)\n"
+
+
+def test_a_file_with_a_value_name_windows_cannot_hold_is_refused_before_anything_is_sent():
+    with pytest.raises(AgentError, match="longer than Windows allows"):
+        restore.blocks_from([RegKey(f"{HKLM}\\SOFTWARE\\X", values={"n" * 16384: ("string", "x")})])
