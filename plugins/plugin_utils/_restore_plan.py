@@ -89,6 +89,10 @@ class Plan:
         self.lines: list[tuple[str, str]] = []
         for block in blocks:
             self._delete(block) if block.delete else self._apply(block)
+        if self.ops and _comparable(self.state) == _comparable(self.initial):
+            # A [-key] followed by blocks that put back exactly what is there (a full regedit export applied
+            # again) changes nothing: no operation is sent, so a second run and check mode report changed=0.
+            self.changes, self.ops, self.lines, self.touched = [], [], [], {}
 
     def _load(self, lower: str, result: dict[str, t.Any]) -> None:
         if not result.get("exists"):
@@ -164,6 +168,11 @@ class Plan:
         return {"before_header": header, "after_header": header,
                 "before": "".join(before + "\n" for before, _after in self.lines),
                 "after": "".join(after + "\n" for _before, after in self.lines)}
+
+
+def _comparable(state: dict[str, Values | None]) -> dict[str, dict[str, t.Any] | None]:
+    """Keys and values as Windows compares them (names without case); absent keys left out."""
+    return {key: {name: entry[1] for name, entry in values.items()} for key, values in state.items() if values is not None}
 
 
 def _backup_path(lower: str, paths: dict[str, str]) -> str:

@@ -78,3 +78,20 @@ def test_absent_keys_are_created_and_missing_deletions_are_nothing():
 def test_a_file_with_a_value_name_windows_cannot_hold_is_refused_before_anything_is_sent():
     with pytest.raises(AgentError, match="longer than Windows allows"):
         restore.blocks_from([RegKey(f"{HKLM}\\SOFTWARE\\X", values={"n" * 16384: ("string", "x")})])
+
+
+def test_a_deleted_key_put_back_exactly_by_the_file_is_no_change():
+    """[-key] then every key as it is (a regedit export applied again): nothing is sent, changed=0."""
+    blocks = restore.blocks_from([RegKey(f"{HKLM}\\{MS}", delete=True), RegKey(f"{HKLM}\\{MS}", values={}),
+                                  RegKey(f"{HKLM}\\{MS}\\HardwareID", values={"ClientHWID": ("binary", b"\x01")})])
+    _ops, ids = restore.read_ops(blocks)
+    tree = {"ok": True, "exists": True, "keys": [
+        {"path": MS, "values": []},
+        {"path": MS + "\\HardwareID", "values": [{"name": "ClientHWID", "type": "binary", "data": "AQ=="}]}]}
+    plan = restore.Plan(blocks, {op_id: tree if op_id == "read0" else read_key(
+        [{"name": "ClientHWID", "type": "binary", "data": "AQ=="}]) for op_id in ids.values()}, ids)
+    assert plan.ops == [] and not plan.changed and plan.backup_keys() == []
+    # One value that differs makes it a change again.
+    tree["keys"][1]["values"][0]["data"] = "Ag=="
+    changed = restore.Plan(blocks, {op_id: tree if op_id == "read0" else read_key([]) for op_id in ids.values()}, ids)
+    assert changed.changed
