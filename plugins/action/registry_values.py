@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_values import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _registry, _transport
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _registry, _secrets, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
@@ -48,9 +48,14 @@ class ActionModule(LicensingActionBase):
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         wanted = wanted_values(args["values"])
+        self.sensitive_values = {_secrets.identity(item) for item, entry in zip(wanted, args["values"]) if entry.get("sensitive")}
+        # The agent's verbose request/answer logs would carry the data: they are not shown for such a task.
+        self.hide_agent_traffic = bool(self.sensitive_values)
         reads = _changes.KeyReads(wanted)
         key_values = reads.values(_transport.results_by_id(_transport.run_agent(self, reads.ops())))
         changes = _changes.plan(wanted, key_values)
+        # Messages (a conflict, a lost answer) may quote the data as it was or as wanted: it is scrubbed from them.
+        self.secret_texts = _secrets.texts(change for change in changes if self.is_sensitive(change))
         result: dict[str, t.Any] = {}
         if any(change.changed for change in changes) and not self._task.check_mode:
             if args["backup"]:
@@ -62,10 +67,14 @@ class ActionModule(LicensingActionBase):
             entries=[{
                 "path": _registry.display_path(change.wanted.path), "name": change.wanted.name,
                 "view": change.wanted.view, "state": "present" if change.wanted.present else "absent",
-                "before": _changes.public(change.before), "after": _changes.public(change.after),
+                "before": _secrets.masked(_changes.public(change.before), self.is_sensitive(change)),
+                "after": _secrets.masked(_changes.public(change.after), self.is_sensitive(change)),
                 "changed": change.changed,
             } for change in changes],
         )
         if self._task.diff:
-            result["diff"] = _changes.diff(changes, "registry values")
+            result["diff"] = _changes.diff(changes, "registry values", hidden=self.is_sensitive)
         return result
+
+    def is_sensitive(self, change: _changes.Change) -> bool:
+        return _secrets.identity(change.wanted) in self.sensitive_values

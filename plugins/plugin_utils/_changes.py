@@ -142,14 +142,20 @@ def applied(changes: list[Change], results: dict[str, dict[str, t.Any]]) -> list
     return done
 
 
-def diff(changes: list[Change], header: str) -> dict[str, str]:
-    """Ansible's diff: one line per changed value, old and new with their types."""
+def diff(changes: list[Change], header: str, hidden: t.Callable[[Change], bool] = lambda _change: False) -> dict[str, str]:
+    """Ansible's diff: one line per changed value, old and new with their types (a sensitive value's data hidden)."""
     changed = [change for change in changes if change.changed]
+
+    def shown(change: Change, value: Value | None) -> str:
+        if value is not None and hidden(change):
+            return f"(sensitive {value[0]} value hidden)"
+        return registry.render(value)
+
     return {
         "before_header": header,
         "after_header": header,
-        "before": "".join(f"{change.wanted.label()}: {registry.render(change.before)}\n" for change in changed),
-        "after": "".join(f"{change.wanted.label()}: {registry.render(change.after)}\n" for change in changed),
+        "before": "".join(f"{change.wanted.label()}: {shown(change, change.before)}\n" for change in changed),
+        "after": "".join(f"{change.wanted.label()}: {shown(change, change.after)}\n" for change in changed),
     }
 
 

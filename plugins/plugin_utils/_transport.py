@@ -160,11 +160,22 @@ def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = 
         raise AgentError("The collection built a request the agent does not accept (" + "; ".join(problems) + "). "
                          + REMEDIES["invalid_argument"])
     request = payload.build_request(ops, stop_on_error=stop_on_error, rollback_on_error=rollback_on_error)
-    action._display.vvvv(f"licensing agent request: {json.dumps(request)[:4000]}", host=action._play_context.remote_addr)
-    result = action._low_level_execute_command(
-        payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
-    )
-    action._display.vvvvv(f"licensing agent answer: {result.get('stdout', '')[:8000]}", host=action._play_context.remote_addr)
+    hidden = bool(getattr(action, "hide_agent_traffic", False))
+    shown = "(not shown: the task handles sensitive values)" if hidden else json.dumps(request)[:4000]
+    action._display.vvvv(f"licensing agent request: {shown}", host=action._play_context.remote_addr)
+    # The connection plugins log the command's stdin and stdout at -vvvvv (winrm's WINRM RESULT, psrp's output):
+    # for a task with sensitive values this worker's display stays at -vv while the command runs.
+    verbosity = action._display.verbosity
+    if hidden:
+        action._display.verbosity = min(verbosity, 2)
+    try:
+        result = action._low_level_execute_command(
+            payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
+        )
+    finally:
+        action._display.verbosity = verbosity
+    answer = "(not shown: the task handles sensitive values)" if hidden else result.get("stdout", "")[:8000]
+    action._display.vvvvv(f"licensing agent answer: {answer}", host=action._play_context.remote_addr)
     answer = parse_answer(result.get("rc", -1), result.get("stdout", ""), result.get("stderr", ""))
     # Kept for the action's result: a filtered (non-elevated) token is warned about once per task.
     action.agent_elevated = (answer.get("host") or {}).get("elevated")
