@@ -48,8 +48,16 @@ class LicensingActionBase(ActionBase):
     _supports_check_mode = True
     _supports_async = False
     DOCUMENTATION = ""
+    # Built from DOCUMENTATION once, when the plugin is imported: ansible-core imports action plugins
+    # in the main process before it forks a worker per host and task, so every worker inherits it.
+    ARGUMENT_SPEC: dict[str, t.Any] = {}
     # False for plugins that only work on the controller (no agent, any connection).
     NEEDS_AGENT = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "DOCUMENTATION" in cls.__dict__:
+            cls.ARGUMENT_SPEC = argument_spec_from_doc(cls.DOCUMENTATION)
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
@@ -60,7 +68,7 @@ class LicensingActionBase(ActionBase):
         self.secret_texts: list[str] = []
         self.hide_agent_traffic = False
         # Raises AnsibleActionFail with ansible-core's own validation message.
-        _validation, args = self.validate_argument_spec(argument_spec=argument_spec_from_doc(self.DOCUMENTATION))
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         try:
             if self.NEEDS_AGENT:
                 check_connection(self._connection, self._play_context, self._task.action)
