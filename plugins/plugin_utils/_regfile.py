@@ -216,6 +216,8 @@ def parse_value(text: str, wide: bool, where: str) -> Value | None:
     number = int(match.group(1), 16) if match.group(1) is not None else 3
     data = _hex_bytes(text[match.end():], where)
     kind = _HEX_NAMES.get(number, f"type{number}")
+    if kind in ("string", "expandstring", "multistring") and wide and len(data) % 2:
+        raise RegFileError(f"{where}: {kind} data of {len(data)} bytes is not UTF-16 text (an odd number of bytes)")
     if kind in ("string", "expandstring"):
         # Windows reads a string up to its first NUL, the terminator.
         return kind, _text_from(data, wide).split("\x00")[0]

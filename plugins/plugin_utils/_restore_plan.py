@@ -47,6 +47,10 @@ def blocks_from(keys: list[RegKey]) -> list[Block]:
                 registry.check_value_name(name)
             except registry.RegistryInputError as exc:
                 raise AgentError(f"[{key.path}]: {exc}. Nothing was sent.") from None
+            if value is not None and value[0] == "multistring" and any(item == "" for item in value[1]):
+                # registry_values refuses them too: an empty item ends a REG_MULTI_SZ for most readers.
+                raise AgentError(f"[{key.path}] value {name!r} has an empty item in its multistring data; "
+                                 "remove the empty item from the file. Nothing was sent.")
             if value is not None and value[0] not in registry.VALUE_TYPES:
                 raise AgentError(f"[{key.path}] value {name!r} has a registry type ({value[0]}) this collection "
                                  "cannot write; remove it from the file or import the file with reg import.")

@@ -95,3 +95,8 @@ def test_a_deleted_key_put_back_exactly_by_the_file_is_no_change():
     tree["keys"][1]["values"][0]["data"] = "Ag=="
     changed = restore.Plan(blocks, {op_id: tree if op_id == "read0" else read_key([]) for op_id in ids.values()}, ids)
     assert changed.changed
+
+
+def test_a_file_is_held_to_what_registry_values_accepts():
+    with pytest.raises(AgentError, match="empty item in its multistring data"):
+        restore.blocks_from([RegKey(f"{HKLM}\\SOFTWARE\\X", values={"m": ("multistring", ["a", "", "b"])})])
