@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis, _drift
 
 DOCUMENTATION = r"""
 ---
@@ -59,10 +59,15 @@ def licensing_drift(report, baseline):
         raise AnsibleFilterError(str(exc)) from None
 
 
-def licensing_grace_class(report, warning_days=30, critical_days=7):
+def licensing_grace_class(report, warning_days=30, critical_days=7, diagnosis=None):
     if not isinstance(report, dict):
         raise AnsibleFilterError("licensing_grace_class takes licensing_info's 'licensing' dictionary")
-    return _drift.grace_class(report, int(warning_days), int(critical_days))
+    fallback = _drift.grace_class(report, int(warning_days), int(critical_days))
+    if diagnosis is None:
+        return fallback
+    if not isinstance(diagnosis, dict):
+        raise AnsibleFilterError("licensing_grace_class: diagnosis must be licensing_diagnose's 'diagnosis' dictionary")
+    return _diagnosis.grace_class(report, diagnosis, int(warning_days), int(critical_days), fallback)
 
 
 class FilterModule:
