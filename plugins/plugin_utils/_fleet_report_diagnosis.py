@@ -43,6 +43,11 @@ def section(results: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
     hosts, findings = [], {}
     for host, result in sorted(results.items()):
         diagnosis = result.get("diagnosis")
+        if not diagnosis and result.get("state") == "unknown" and result.get("role") == "session_host":
+            # Unreachable or failed: unknown is a state, never silently healthy.
+            hosts.append({"host": host, "state": "unknown", "grace_class": "unknown", "finding_ids": [],
+                          "notes": [str(result.get("error") or "the host could not be diagnosed")]})
+            continue
         if not diagnosis:
             continue
         hosts.append({"host": host, "state": diagnosis["state"], "grace_class": diagnosis.get("grace_class"),
@@ -117,7 +122,7 @@ def diagnosis_csv(report: dict[str, t.Any], results: dict[str, dict[str, t.Any]]
     """One row per finding per host; a healthy host has one row with no finding."""
     rows = []
     for item in report["diagnosis"]["hosts"]:
-        findings = (results.get(item["host"]) or {}).get("diagnosis", {}).get("findings") or []
+        findings = ((results.get(item["host"]) or {}).get("diagnosis") or {}).get("findings") or []
         base = {"host": item["host"], "state": item["state"], "grace_class": item["grace_class"]}
         rows += [{**base, "finding_id": finding["id"], "severity": finding["severity"], "summary": finding["summary"],
                   "remedy": finding["remedy"]} for finding in findings] or [base]

@@ -37,12 +37,15 @@ EXPECTED = {
     "diag_workgroup_per_user": ["per_user_in_workgroup"],
     "diag_gpo_retired": ["gpo_retired_license_server"],
 }
-SCENARIOS = LICENSE_SERVERS + list(EXPECTED)
+# A session host that refuses connections: its diagnosis is unknown, never healthy or dropped.
+UNREACHABLE_SCENARIO = "per_user+ws2022"
+SCENARIOS = LICENSE_SERVERS + list(EXPECTED) + [UNREACHABLE_SCENARIO]
+UNREACHABLE = f"per-user-ws2022-{len(SCENARIOS)}"
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    fleet = SimFleet(tmp_path_factory.mktemp("diagnose")).up(len(SCENARIOS), SCENARIOS)
+    fleet = SimFleet(tmp_path_factory.mktemp("diagnose")).up(len(SCENARIOS), SCENARIOS, faults=[f"{UNREACHABLE}=refused"])
     yield fleet
     fleet.down()
 
@@ -69,6 +72,8 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
                 assert finding["severity"] in ("critical", "warning", "info") and finding["remedy"] and finding["evidence"]
             # One line per host on the console.
             assert f"{host}: {result['state']}" in run.output
+        elif host == UNREACHABLE:
+            assert result["state"] == "unknown" and result["role"] == "session_host" and result["error"]
         else:
             assert result["role"] == "license_server" and result["license_server_view"]["server"]["is_license_server"]
     healthy = next(host for host, scenario in scenario_of(fleet).items() if scenario == "per_user")
@@ -76,7 +81,8 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
         "ls02.example.test is not in the inventory: diagnosed from the session host's view alone."]
     stats = fleet.stats()
     # The diagnosis itself: one WinRM command (one powershell.exe) per host, nothing written.
-    assert {host: counters["commands"] for host, counters in stats.items()} == {host: 1 for host in fleet.hosts()}
+    assert {host: counters["commands"] for host, counters in stats.items()} == {
+        host: 0 if host == UNREACHABLE else 1 for host in fleet.hosts()}
     assert all(counters["writes"] == 0 for counters in stats.values())
     checked = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "check"),
                            {"report_dir": str(tmp_path / "check")}, args=["--check"])
@@ -114,6 +120,8 @@ def test_fleet_report_diagnosis_section_counts_hosts_per_finding_and_cal_capacit
     found = {entry["id"]: sorted(entry["hosts"]) for entry in document["diagnosis"]["findings"]}
     assert found == {finding: sorted(names) for finding, names in expected.items()}
     assert all(entry["count"] == len(entry["hosts"]) and entry["remedy"] for entry in document["diagnosis"]["findings"])
+    unknown = [item for item in document["diagnosis"]["hosts"] if item["state"] == "unknown"]
+    assert [item["host"] for item in unknown] == [UNREACHABLE] and unknown[0]["notes"]
     assert sorted(document["diagnosis"]["healthy_hosts"]) == sorted(
         host for host, scenario in hosts.items() if scenario in EXPECTED and not EXPECTED[scenario])
     capacity = {server["computer_name"]: server for server in document["cal_capacity"]}
