@@ -24,7 +24,7 @@ DIAGNOSIS_SCENARIOS = ["license_server+lsrv_main", "license_server+lsrv_unactiva
                        "license_server+lsrv_old_cals", "license_server+lsrv_not_in_group", "license_server+lsrv_full",
                        "license_server+lsrv_overused", "diag_unreachable", "diag_not_activated", "diag_wrong_cal_type",
                        "diag_old_cals", "diag_old_server", "diag_not_in_group", "diag_no_cals_left", "diag_overuse",
-                       "diag_grace_no_server", "diag_workgroup_per_user", "diag_gpo_retired"]
+                       "diag_grace_no_server", "diag_workgroup_per_user", "diag_gpo_retired", "diag_status_unknown"]
 # configure_licensing leaves the broken configurations alone so that the diagnosis can name them.
 CONFIGURED = "rds_session_hosts:!scenario_diag_*"
 UNREACHABLE = "per-user-20"

@@ -46,6 +46,7 @@ SESSION_HOST_PRESETS: dict[str, tuple[int, list[str], str]] = {
     "diag_grace_no_server": (4, [], "Per User, no license server configured or published, 5 days of grace left"),
     "diag_workgroup_per_user": (4, ["ls01.example.test"], "Per User in a workgroup (Per User CALs are not tracked there)"),
     "diag_gpo_retired": (4, ["ls01.example.test"], "Group Policy names a retired license server; the local value is ls01"),
+    "diag_status_unknown": (4, ["ls01.example.test"], "Per User; GetTStoLSConnectivityStatus fails (RPC server unavailable)"),
 }
 # License server presets (combine: license_server+lsrv_...): computer name and what is wrong.
 LICENSE_SERVER_PRESETS: dict[str, tuple[str, str]] = {
@@ -86,7 +87,13 @@ def ls_connectivity(host: t.Any, op: dict[str, t.Any]) -> dict[str, t.Any]:
     if failure is not None:
         return _cim_answer(failure, "WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting")
     names = list(op.get("servers") or []) or host.effective_servers()[0]
-    servers = [{"name": name, "status": connectivity_status(host, name), "error": None} for name in names]
+    if host.facts.get("ls_rpc_unavailable"):
+        # The method itself fails (RPC server unavailable); the agent reports it per server, inside the answer.
+        error = {"message": "The RPC server is unavailable. ", "hresult": "0x800706BA", "native_error": "Failed",
+                 "return_value": None}
+        servers = [{"name": name, "status": None, "error": error} for name in names]
+    else:
+        servers = [{"name": name, "status": connectivity_status(host, name), "error": None} for name in names]
     discovered = []
     if host.facts.get("domain", {}).get("part_of_domain") and host.facts.get("ls_published", True):
         discovered = [{"name": PUBLISHED, "available": True, "admin": True, "issuing_cals": True}]
@@ -178,6 +185,8 @@ def _apply_session_host(state: dict[str, t.Any], preset: str, now: float) -> Non
         facts["ls_published"] = False
     elif preset == "diag_workgroup_per_user":
         facts["domain"] = {"part_of_domain": False, "domain": "WORKGROUP", "domain_role": 2}
+    elif preset == "diag_status_unknown":
+        facts["ls_rpc_unavailable"] = True
     elif preset == "diag_gpo_retired":
         registry[POLICY_KEY] = {"LicensingMode": {"type": "dword", "data": 4},
                                 "LicenseServers": {"type": "string", "data": "ls-retired.example.test"}}

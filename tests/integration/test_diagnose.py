@@ -36,6 +36,7 @@ EXPECTED = {
     "diag_grace_no_server": ["grace_ending_without_license_server", "no_license_server"],
     "diag_workgroup_per_user": ["per_user_in_workgroup"],
     "diag_gpo_retired": ["gpo_retired_license_server"],
+    "diag_status_unknown": ["license_server_status_unknown"],
 }
 # A session host that refuses connections: its diagnosis is unknown, never healthy or dropped.
 UNREACHABLE_SCENARIO = "per_user+ws2022"
@@ -67,7 +68,8 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
     for host, scenario in scenario_of(fleet).items():
         result = results[host]
         if scenario in EXPECTED:
-            assert result["state"] == ("healthy" if not EXPECTED[scenario] else result["state"])
+            assert result["state"] == ("healthy" if not EXPECTED[scenario] else
+                                       "unknown" if scenario == "diag_status_unknown" else result["state"])
             for finding in result["diagnosis"]["findings"]:
                 assert finding["severity"] in ("critical", "warning", "info") and finding["remedy"] and finding["evidence"]
             # One line per host on the console.
@@ -121,7 +123,9 @@ def test_fleet_report_diagnosis_section_counts_hosts_per_finding_and_cal_capacit
     assert found == {finding: sorted(names) for finding, names in expected.items()}
     assert all(entry["count"] == len(entry["hosts"]) and entry["remedy"] for entry in document["diagnosis"]["findings"])
     unknown = [item for item in document["diagnosis"]["hosts"] if item["state"] == "unknown"]
-    assert [item["host"] for item in unknown] == [UNREACHABLE] and unknown[0]["notes"]
+    status_unknown = next(host for host, scenario in hosts.items() if scenario == "diag_status_unknown")
+    assert sorted(item["host"] for item in unknown) == sorted([UNREACHABLE, status_unknown])
+    assert all(item["notes"] for item in unknown if item["host"] == UNREACHABLE)
     assert sorted(document["diagnosis"]["healthy_hosts"]) == sorted(
         host for host, scenario in hosts.items() if scenario in EXPECTED and not EXPECTED[scenario])
     capacity = {server["computer_name"]: server for server in document["cal_capacity"]}
