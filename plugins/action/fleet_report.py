@@ -13,6 +13,7 @@ import typing as t
 from ansible_collections.remote_desktop.licensing.plugins.modules.fleet_report import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _drift
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report_diagnosis as diagnosis_section
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _paths
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._drift import BaselineError
@@ -66,6 +67,9 @@ class ActionModule(LicensingActionBase):
             records = [fleet.record(host, results.get(host), thresholds, baseline, run_id, args["stale"] == "exclude")
                        for host in hosts]
             report = fleet.build(records, thresholds, baseline, utc_now(), run_id)
+            # Diagnosis hook: the diagnose playbook saves its results next to the hosts directory (report_dir/diagnosis).
+            diagnosed = diagnosis_section.load(os.path.join(os.path.dirname(os.path.normpath(args["results_dir"])), "diagnosis"))
+            diagnosis_section.attach(report, diagnosed, thresholds)
         except (BaselineError, ImportError) as exc:
             raise AgentError(str(exc)) from None
         files = {}
@@ -75,7 +79,12 @@ class ActionModule(LicensingActionBase):
                 file_name, render = fleet.RENDERERS[kind]
                 path = os.path.join(args["output_dir"], file_name)
                 with open(path, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(render(report))
+                    handle.write(diagnosis_section.render(kind, report, render(report)))
                 files[kind] = path
+            for file_name, content in diagnosis_section.extra_files(report, diagnosed, args["formats"]).items():
+                path = os.path.join(args["output_dir"], file_name)
+                with open(path, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(content)
+                files[file_name.replace(".", "_")] = path
         return {"changed": bool(files), "files": files, "summary": report["summary"], "run_id": run_id,
                 "output_dir": args["output_dir"]}

@@ -32,11 +32,11 @@ class ActionModule(LicensingActionBase):
         report = _host_report.build_report(SUBSETS, _transport.results_by_id(answer), _transport.agent_failure, 30)
         host = self.inventory_host(task_vars)
         items = _drift.drift(report, baseline)
+        policy_controlled = report["mode"].get("policy") is not None or report["license_servers"].get("policy") is not None
         result = {
             "changed": bool(items) and bool(self._task.check_mode), "drifted": bool(items), "drift": items,
             "summary": _drift.drift_line(host, items), "baseline": baseline, "licensing": report,
-            "policy_controlled": (report["mode"].get("policy") is not None
-                                  or report["license_servers"].get("policy") is not None),
+            "policy_controlled": policy_controlled,
             "read_at": _transport.utc_now(),
         }
         if items and self._task.diff:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis, _drift
 
 DOCUMENTATION = r"""
 ---
@@ -36,6 +36,12 @@ options:
     description: V(critical) at this many days left or fewer.
     type: int
     default: 7
+  diagnosis:
+    description:
+      - Optional C(diagnosis) dictionary returned by M(remote_desktop.licensing.licensing_diagnose) for the same host.
+      - With it, a configured host is V(ok) at 0 days left only when a working, activated and compatible license
+        server was found; without one the days left decide (0 days is V(critical)). Without it the class is as above.
+    type: dict
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """
@@ -53,10 +59,15 @@ _value:
 """
 
 
-def licensing_grace_class(report, warning_days=30, critical_days=7):
+def licensing_grace_class(report, warning_days=30, critical_days=7, diagnosis=None):
     if not isinstance(report, dict):
         raise AnsibleFilterError("licensing_grace_class takes licensing_info's 'licensing' dictionary")
-    return _drift.grace_class(report, int(warning_days), int(critical_days))
+    fallback = _drift.grace_class(report, int(warning_days), int(critical_days))
+    if diagnosis is None:
+        return fallback
+    if not isinstance(diagnosis, dict):
+        raise AnsibleFilterError("licensing_grace_class: diagnosis must be licensing_diagnose's 'diagnosis' dictionary")
+    return _diagnosis.grace_class(report, diagnosis, int(warning_days), int(critical_days), fallback)
 
 
 class FilterModule:

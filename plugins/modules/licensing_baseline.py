@@ -76,7 +76,7 @@ drifted:
   returned: success
   type: bool
 drift:
-  description: One item per drifted setting, as the M(remote_desktop.licensing.licensing_drift) filter returns them.
+  description: One item per drifted setting, as the P(remote_desktop.licensing.licensing_drift#filter) filter returns them.
   returned: success
   type: list
   elements: dict

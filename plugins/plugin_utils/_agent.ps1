@@ -808,6 +808,113 @@ function Enter-WriteMutex {
     return $null
 }
 
+# A CIM method's failure as the diagnosis reports it: through the exception or through ReturnValue.
+function New-MethodFailure {
+    param($Exception, [string]$Method, $ReturnValue)
+    if ($null -ne $Exception) {
+        $failure = Get-CimFailure $Exception
+        return [ordered]@{ message = $failure.message; hresult = $failure.hresult; native_error = $failure.native_error; return_value = $null }
+    }
+    return [ordered]@{ message = ($Method + ' returned ' + [string]$ReturnValue); hresult = $null; native_error = $null; return_value = [int]$ReturnValue }
+}
+
+# One CIM method call whose single out parameter is wanted; a failure is reported in the answer, never thrown.
+function Invoke-CimOut {
+    param($Instance, [string]$Method, [hashtable]$Arguments, [string]$Out)
+    $answer = [ordered]@{ value = $null; error = $null }
+    try {
+        if ($null -eq $Arguments) { $reply = Invoke-CimMethod -InputObject $Instance -MethodName $Method }
+        else { $reply = Invoke-CimMethod -InputObject $Instance -MethodName $Method -Arguments $Arguments }
+        if ([int]$reply.ReturnValue -ne 0) { $answer.error = New-MethodFailure $null $Method $reply.ReturnValue }
+        else { $answer.value = $reply.$Out }
+    }
+    catch { $answer.error = New-MethodFailure $_.Exception $Method $null }
+    return $answer
+}
+
+# The session host's view of its license servers (lsdiag's first page): GetTStoLSConnectivityStatus for each
+# configured server (the effective list when none is named) and what FindLicenseServers discovers. Read only.
+function Invoke-LsConnectivity {
+    param($Op)
+    try { $setting = Get-CimInstance -Namespace 'root/cimv2/TerminalServices' -ClassName 'Win32_TerminalServiceSetting' }
+    catch {
+        $failure = Get-CimFailure $_.Exception
+        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
+        return New-CimOpError $failure 'WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting'
+    }
+    if ($null -eq $setting) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TerminalServiceSetting instance'; native_error = $null } }
+    $result = [ordered]@{ ok = $true; exists = $true; servers = @(); servers_error = $null; discovered = @(); discovery_error = $null }
+    $names = @(Get-Field $Op 'servers' @())
+    if ($names.Count -eq 0) {
+        $list = Invoke-CimOut $setting 'GetSpecifiedLicenseServerList' $null 'SpecifiedLSList'
+        $names = @($list.value | Where-Object { $null -ne $_ })
+        $result.servers_error = $list.error
+    }
+    $checks = New-Object -TypeName System.Collections.ArrayList
+    foreach ($name in $names) {
+        $status = Invoke-CimOut $setting 'GetTStoLSConnectivityStatus' @{ ServerName = [string]$name } 'TStoLSConnectivityStatus'
+        $value = $null
+        if ($null -ne $status.value) { $value = [int]$status.value }
+        $null = $checks.Add([ordered]@{ name = [string]$name; status = $value; error = $status.error })
+    }
+    $result.servers = $checks.ToArray()
+    $found = Invoke-CimOut $setting 'FindLicenseServers' $null 'LicenseServersList'
+    $result.discovery_error = $found.error
+    $discovered = New-Object -TypeName System.Collections.ArrayList
+    foreach ($server in @($found.value | Where-Object { $null -ne $_ })) {
+        $null = $discovered.Add([ordered]@{
+            name = [string]$server.LicenseServer; available = ([int]$server.IsLSAvailable -eq 1)
+            admin = ([int]$server.IsAdminOnLS -eq 1); issuing_cals = ([int]$server.IssuingCALs -eq 1)
+        })
+    }
+    $result.discovered = $discovered.ToArray()
+    return $result
+}
+
+# The license server's own checks (lsdiag's license server page): AD group membership, domain controller, the
+# license server security group policy and which session hosts it lets in, and the newest Per User usage report.
+function Invoke-LicenseServerChecks {
+    param($Op)
+    try { $server = Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseServer' }
+    catch {
+        $failure = Get-CimFailure $_.Exception
+        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
+        return New-CimOpError $failure 'WMI root/cimv2 Win32_TSLicenseServer'
+    }
+    if ($null -eq $server) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TSLicenseServer instance'; native_error = $null } }
+    $result = [ordered]@{ ok = $true; exists = $true; checks = [ordered]@{}; secure_access = @(); usage_report = $null; usage_error = $null }
+    $group = Invoke-CimOut $server 'IsLSinTSLSGroup' @{ Domain = [string](Get-Field $Op 'domain' '') } 'IsMember'
+    $result.checks['in_tsls_group'] = $group
+    $result.checks['on_dc'] = Invoke-CimOut $server 'IsLSonDC' $null 'OnDC'
+    $result.checks['security_group_policy'] = Invoke-CimOut $server 'IsLSSecGrpGPEnabled' $null 'Enabled'
+    $access = New-Object -TypeName System.Collections.ArrayList
+    foreach ($name in @(Get-Field $Op 'session_hosts' @())) {
+        $allowed = Invoke-CimOut $server 'IsSecureAccessAllowed' @{ tsname = [string]$name } 'Allowed'
+        $null = $access.Add([ordered]@{ name = [string]$name; allowed = $allowed.value; error = $allowed.error })
+    }
+    $result.secure_access = $access.ToArray()
+    try {
+        $reports = @(Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseReport' | Sort-Object -Property GenerationDateTime)
+        if ($reports.Count -gt 0) {
+            $newest = $reports[$reports.Count - 1]
+            $generated = $null
+            if ($null -ne $newest.GenerationDateTime) { $generated = ([datetime]$newest.GenerationDateTime).ToUniversalTime().ToString('o') }
+            $entries = Invoke-CimOut $newest 'FetchReportSummaryEntries' @{ StartIndex = [uint32]0; Count = [uint32]0 } 'ReportSummaryEntries'
+            $summary = New-Object -TypeName System.Collections.ArrayList
+            foreach ($entry in @($entries.value | Where-Object { $null -ne $_ })) {
+                $null = $summary.Add([ordered]@{
+                    product_version = [string]$entry.ProductVersion; cal_type = [int]$entry.TSCALType
+                    installed = [long]$entry.InstalledLicenses; issued = [long]$entry.IssuedLicenses
+                })
+            }
+            $result.usage_report = [ordered]@{ file_name = [string]$newest.FileName; generated = $generated; summary = $summary.ToArray() }
+            $result.usage_error = $entries.error
+        }
+    }
+    catch { $result.usage_error = New-MethodFailure $_.Exception 'Win32_TSLicenseReport' $null }
+    return $result
+}
+
 function Invoke-Operation {
     param($Op, $Journal)
     $name = [string](Get-Field $Op 'op' '')
@@ -824,6 +931,8 @@ function Invoke-Operation {
     if ($name -eq 'computer_system') { return Invoke-ComputerSystem $Op }
     if ($name -eq 'wmi_license_server') { return Invoke-WmiLicenseServer $Op }
     if ($name -eq 'service_status') { return Invoke-ServiceStatus $Op }
+    if ($name -eq 'ls_connectivity') { return Invoke-LsConnectivity $Op }
+    if ($name -eq 'license_server_checks') { return Invoke-LicenseServerChecks $Op }
     return New-OpError 'invalid_argument' ('unknown operation: ' + $name)
 }
 

@@ -33,6 +33,8 @@ OPERATIONS: dict[str, Operation] = {
     "wmi_license_server": Operation((), False),
     "computer_system": Operation((), False),
     "service_status": Operation(("names",), False),
+    "ls_connectivity": Operation(("servers",), False),
+    "license_server_checks": Operation(("domain", "session_hosts"), False),
     "set_value": Operation(("path", "view", "name", "type", "data"), True),
     "delete_value": Operation(("path", "view", "name"), True),
     "delete_tree": Operation(("path", "view"), True),

@@ -14,7 +14,7 @@ import time
 import typing as t
 import zlib
 
-from rds_sim import powershell_exe, writes
+from rds_sim import license_network, powershell_exe, writes
 from rds_sim.host import Host, SimulatedFailure
 
 PROTOCOL_VERSION = 1
@@ -208,6 +208,8 @@ _READS: dict[str, t.Callable[[Host, dict[str, t.Any]], dict[str, t.Any]]] = {
     "wmi_license_server": lambda host, _op: host.wmi_license_server(),
     "computer_system": _computer_system,
     "service_status": _service_status,
+    "ls_connectivity": license_network.ls_connectivity,
+    "license_server_checks": license_network.license_server_checks,
 }
 _WRITES: dict[str, t.Callable[[Host, dict[str, t.Any], writes.Journal], dict[str, t.Any]]] = {
     "set_value": writes.set_value,

@@ -11,6 +11,8 @@ import base64
 import hashlib
 import typing as t
 
+from rds_sim import license_network
+
 POLICY_KEY = "SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 LICENSING_CORE_KEY = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\Licensing Core"
 LICENSE_SERVERS_KEY = "SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters\\LicenseServers"
@@ -44,6 +46,7 @@ OS_PRESETS: dict[str, dict[str, t.Any]] = {
 LICENSING_PRESETS = (
     "fresh", "per_device", "per_user", "gpo_conflict", "grace_expiring", "grace_expired", "client_cache",
     "license_server", "unactivated", "grace_locked",
+    *license_network.PRESETS,  # the diagnosis presets
 )
 
 DESCRIPTIONS = {
@@ -58,6 +61,7 @@ DESCRIPTIONS = {
     "grace_locked": "the GracePeriod key without any Administrators ACE (reported for 2022/2025): administrators cannot "
                     "read it or its owner; only SYSTEM can reset it",
     "unactivated": "RD License Server that is not activated, one Per Device pack (combine: license_server+unactivated)",
+    **license_network.DESCRIPTIONS,
     **{name: f"operating system {preset['ProductName']} (combine: fresh+{name})" for name, preset in OS_PRESETS.items()},
 }
 
@@ -169,6 +173,8 @@ def _apply(state: dict[str, t.Any], preset: str, now: float) -> None:
         server.update(activation_status=1, license_server_id=None)
         server["key_packs"] = [pack for pack in server["key_packs"] if pack["product_type"] == 0][:1]
         server["issued"] = [item for item in server["issued"] if item["key_pack_id"] == server["key_packs"][0]["key_pack_id"]]
+    elif preset in license_network.PRESETS:
+        license_network.apply(state, preset, now)
     else:
         raise ValueError(f"unknown scenario '{preset}'")
 

@@ -1,0 +1,177 @@
+"""The diagnose playbook over one rds-sim fleet holding every diagnosis preset: exactly the expected
+finding ids per session host, none on healthy hosts, the same answer with --check, no writes, and one
+WinRM command per host for the diagnosis itself."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+
+from tests.helpers.fleet import SimFleet, run_playbook
+from tests.helpers.paths import ROOT
+
+ARTIFACTS = os.path.join(ROOT, ".build", "test-artifacts")
+
+LICENSE_SERVERS = ["license_server+lsrv_main", "license_server+lsrv_unactivated", "license_server+lsrv_device_only",
+                   "license_server+lsrv_old_cals", "license_server+lsrv_not_in_group", "license_server+lsrv_full",
+                   "license_server+lsrv_overused"]
+# Session host preset -> the finding ids the diagnosis must return, exactly.
+EXPECTED = {
+    "per_user": [],
+    "per_device": [],
+    "diag_unreachable": ["license_server_unreachable"],
+    "diag_not_activated": ["license_server_not_activated"],
+    "diag_wrong_cal_type": ["cal_type_missing"],
+    "diag_old_cals": ["cal_version_too_old"],
+    "diag_old_server": ["license_server_older_than_host"],
+    "diag_not_in_group": ["license_server_not_in_tsls_group"],
+    "diag_no_cals_left": ["no_cals_available"],
+    "diag_overuse": ["per_user_overuse"],
+    "diag_grace_no_server": ["grace_ending_without_license_server", "no_license_server"],
+    "diag_workgroup_per_user": ["per_user_in_workgroup"],
+    "diag_gpo_retired": ["gpo_retired_license_server"],
+    "diag_status_unknown": ["license_server_status_unknown"],
+}
+# A session host that refuses connections: its diagnosis is unknown, never healthy or dropped.
+UNREACHABLE_SCENARIO = "per_user+ws2022"
+SCENARIOS = LICENSE_SERVERS + list(EXPECTED) + [UNREACHABLE_SCENARIO]
+UNREACHABLE = f"per-user-ws2022-{len(SCENARIOS)}"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    fleet = SimFleet(tmp_path_factory.mktemp("diagnose")).up(len(SCENARIOS), SCENARIOS, faults=[f"{UNREACHABLE}=refused"])
+    yield fleet
+    fleet.down()
+
+
+def scenario_of(fleet: SimFleet) -> dict[str, str]:
+    return {host: scenario for host, scenario in zip(fleet.hosts(), SCENARIOS)}
+
+
+def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "normal"),
+                       {"report_dir": str(tmp_path / "normal")})
+    assert run.rc == 0, run.output
+    results = {name: result for name, result in _load(tmp_path / "normal" / "diagnosis").items()}
+    got = {scenario: sorted(results[host]["finding_ids"]) for host, scenario in scenario_of(fleet).items()
+           if scenario in EXPECTED}
+    table = "\n".join(f"{scenario}: expected {EXPECTED[scenario]} got {got[scenario]}" for scenario in EXPECTED)
+    assert got == EXPECTED, table
+    for host, scenario in scenario_of(fleet).items():
+        result = results[host]
+        if scenario in EXPECTED:
+            assert result["state"] == ("healthy" if not EXPECTED[scenario] else
+                                       "unknown" if scenario == "diag_status_unknown" else result["state"])
+            for finding in result["diagnosis"]["findings"]:
+                assert finding["severity"] in ("critical", "warning", "info") and finding["remedy"] and finding["evidence"]
+            # One line per host on the console.
+            assert f"{host}: {result['state']}" in run.output
+        elif host == UNREACHABLE:
+            assert result["state"] == "unknown" and result["role"] == "session_host" and result["error"]
+        else:
+            assert result["role"] == "license_server" and result["license_server_view"]["server"]["is_license_server"]
+    healthy = next(host for host, scenario in scenario_of(fleet).items() if scenario == "per_user")
+    assert results[healthy]["diagnosis"]["notes"] == [
+        "ls02.example.test is not in the inventory: diagnosed from the session host's view alone."]
+    stats = fleet.stats()
+    # The diagnosis itself: one WinRM command (one powershell.exe) per host, nothing written.
+    assert {host: counters["commands"] for host, counters in stats.items()} == {
+        host: 0 if host == UNREACHABLE else 1 for host in fleet.hosts()}
+    assert all(counters["writes"] == 0 for counters in stats.values())
+    checked = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "check"),
+                           {"report_dir": str(tmp_path / "check")}, args=["--check"])
+    assert checked.rc == 0, checked.output
+    assert {host: result["finding_ids"] for host, result in _load(tmp_path / "check" / "diagnosis").items()} == \
+        {host: result["finding_ids"] for host, result in results.items()}
+
+
+def _load(directory) -> dict[str, dict]:
+    return {name[:-5]: json.load(open(os.path.join(directory, name), encoding="utf-8"))
+            for name in os.listdir(directory) if name.endswith(".json")}
+
+
+@pytest.fixture(scope="module")
+def report(fleet, tmp_path_factory):
+    """diagnose, then licensing_report into the same report_dir: the fleet report picks the diagnosis up."""
+    report_dir = tmp_path_factory.mktemp("report")
+    for playbook in ("diagnose", "licensing_report"):
+        run = run_playbook(f"remote_desktop.licensing.{playbook}", fleet.inventory, str(report_dir / "unused"),
+                           {"report_dir": str(report_dir)})
+        assert run.rc == 0, run.output
+    with open(report_dir / "report.json", encoding="utf-8") as handle:
+        return report_dir, json.load(handle)
+
+
+def test_fleet_report_diagnosis_section_counts_hosts_per_finding_and_cal_capacity(fleet, report):
+    report_dir, document = report
+    with open(os.path.join(ROOT, "schemas", "fleet_report.schema.json"), encoding="utf-8") as handle:
+        jsonschema.validate(document, json.load(handle))
+    hosts = scenario_of(fleet)
+    expected: dict[str, list[str]] = {}
+    for host, scenario in hosts.items():
+        for finding in EXPECTED.get(scenario, []):
+            expected.setdefault(finding, []).append(host)
+    found = {entry["id"]: sorted(entry["hosts"]) for entry in document["diagnosis"]["findings"]}
+    assert found == {finding: sorted(names) for finding, names in expected.items()}
+    assert all(entry["count"] == len(entry["hosts"]) and entry["remedy"] for entry in document["diagnosis"]["findings"])
+    unknown = [item for item in document["diagnosis"]["hosts"] if item["state"] == "unknown"]
+    status_unknown = next(host for host, scenario in hosts.items() if scenario == "diag_status_unknown")
+    assert sorted(item["host"] for item in unknown) == sorted([UNREACHABLE, status_unknown])
+    assert all(item["notes"] for item in unknown if item["host"] == UNREACHABLE)
+    assert sorted(document["diagnosis"]["healthy_hosts"]) == sorted(
+        host for host, scenario in hosts.items() if scenario in EXPECTED and not EXPECTED[scenario])
+    capacity = {server["computer_name"]: server for server in document["cal_capacity"]}
+    assert set(capacity) == {"LS01", "LS-UNACT", "LS-DEVICE", "LS-OLDCAL", "LS-NOGROUP", "LS-FULL", "LS-OVER"}
+    assert capacity["LS-FULL"]["capacity"] == [{"product_version": "Windows Server 2022", "cal_type": "per_device",
+                                                "total": 20, "issued": 20, "available": 0}]
+    assert capacity["LS-UNACT"]["activation"] == "not_activated"
+    # The grace class uses the diagnosis: 5 days and no working server is critical.
+    grace_host = next(host for host, scenario in hosts.items() if scenario == "diag_grace_no_server")
+    assert grace_host in document["summary"]["critical_hosts"]
+    with open(report_dir / "diagnosis.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(row["host"], row["finding_id"]) for row in rows if row["finding_id"]} == {
+        (host, finding) for finding, names in expected.items() for host in names}
+    assert all(row["remedy"] for row in rows if row["finding_id"])
+    with open(report_dir / "cal_capacity.csv", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == sum(len(server["capacity"]) for server in document["cal_capacity"])
+    with open(report_dir / "report.md", encoding="utf-8") as handle:
+        markdown = handle.read()
+    assert "## Diagnosis" in markdown and "## CAL capacity" in markdown and "| per_user_overuse | warning | 1 |" in markdown
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not chromium() and not os.environ.get("RDS_REQUIRE_BROWSER"),
+                    reason="Debian's chromium is not installed (CI installs it and sets RDS_REQUIRE_BROWSER)")
+def test_html_diagnosis_section_renders_in_headless_chromium(report, tmp_path):
+    report_dir, document = report
+    assert chromium(), "RDS_REQUIRE_BROWSER is set but chromium is not installed"
+    page = "file://" + str(report_dir / "report.html")
+    flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    for element in ('id="diagnosis"', 'id="diagnosis-findings"', 'id="diagnosis-hosts"', 'id="cal-capacity-table"'):
+        assert element in dom.stdout
+    for entry in document["diagnosis"]["findings"]:
+        assert f"<td>{entry['id']}</td>" in dom.stdout
+    assert [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, "fleet-report-diagnosis.png")
+    if os.path.exists(shot):
+        os.remove(shot)
+    screenshot = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,2400", page],
+                                capture_output=True, text=True, timeout=120)
+    assert screenshot.returncode == 0 and os.path.getsize(shot) > 10_000, screenshot.stderr[-3000:]

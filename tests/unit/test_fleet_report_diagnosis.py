@@ -1,0 +1,56 @@
+"""The fleet report's Diagnosis section from saved diagnose results: counts and hosts per finding,
+unknown hosts kept, CAL capacity per server, and no change at all to a report without results."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report_diagnosis as section
+
+FINDING = {"id": "license_server_unreachable", "severity": "critical", "summary": "ls9 does not answer", "evidence": {},
+           "remedy": "Check it."}
+RESULTS = {
+    "rdsh1": {"role": "session_host", "state": "critical",
+              "diagnosis": {"state": "critical", "grace_class": "ok", "findings": [FINDING], "notes": [],
+                            "working_servers": []}},
+    "rdsh2": {"role": "session_host", "state": "healthy",
+              "diagnosis": {"state": "healthy", "grace_class": "ok", "findings": [], "notes": [],
+                            "working_servers": ["ls01"]}},
+    "rdsh3": {"role": "session_host", "state": "unknown", "error": "unreachable", "diagnosis": None},
+    "ls1": {"role": "license_server", "state": "license_server", "diagnosis": None, "license_server_view": {
+        "computer_name": "LS01", "server": {"is_license_server": True, "activation": {"name": "activated"},
+                                           "version": "10.0.20348", "capacity": [
+                                               {"product_version": "Windows Server 2022", "cal_type": "per_user",
+                                                "total": 5, "issued": 1, "available": 4, "key_packs": 1}]}}},
+}
+REPORT = {"summary": {"by_grace_class": {"ok": 2}, "critical_hosts": []}, "hosts": [
+    {"host": "rdsh1", "status": "ok", "grace_class": "ok", "grace_days_left": 0},
+    {"host": "rdsh2", "status": "ok", "grace_class": "ok", "grace_days_left": 0}]}
+THRESHOLDS = {"warning_days": 30, "critical_days": 7}
+
+
+def test_without_results_the_report_is_unchanged():
+    report = copy.deepcopy(REPORT)
+    assert section.attach(report, {}, THRESHOLDS) == REPORT
+    assert section.render("html", report, "<h2>Grace days left</h2>") == "<h2>Grace days left</h2>"
+    assert section.extra_files(report, {}, ["csv"]) == {}
+
+
+def test_section_counts_capacity_and_grace_class():
+    report = section.attach(copy.deepcopy(REPORT), RESULTS, THRESHOLDS)
+    found = report["diagnosis"]
+    assert found["by_state"] == {"critical": 1, "healthy": 1, "unknown": 1}
+    assert found["findings"][0]["id"] == "license_server_unreachable" and found["findings"][0]["hosts"] == ["rdsh1"]
+    assert found["healthy_hosts"] == ["rdsh2"]
+    assert report["cal_capacity"] == [{"license_server": "ls1", "computer_name": "LS01", "activation": "activated",
+                                       "version": "10.0.20348", "capacity": [
+                                           {"product_version": "Windows Server 2022", "cal_type": "per_user",
+                                            "total": 5, "issued": 1, "available": 4}]}]
+    # 0 days without a working server is critical; with one it stays ok.
+    assert report["summary"]["critical_hosts"] == ["rdsh1"]
+    assert report["summary"]["by_grace_class"] == {"critical": 1, "ok": 1}
+    files = section.extra_files(report, RESULTS, ["csv"])
+    assert files["diagnosis.csv"].splitlines()[1].startswith("rdsh1,critical,ok,license_server_unreachable,critical,")
+    assert len(files["cal_capacity.csv"].splitlines()) == 2
+    assert 'id="diagnosis-findings"' in section.render("html", report, "<h2>Grace days left</h2>")
+    assert "| license_server_unreachable | critical | 1 | rdsh1 |" in section.render("md", report, "")
