@@ -53,14 +53,14 @@ class ActionModule(LicensingActionBase):
         if reset:
             ops.append(_trees.read_tree_op("grace_tree", lic.GRACE_PERIOD_KEY))
         results = _transport.results_by_id(_transport.run_agent(self, ops))
-        report = _host_report.build_report(SUBSETS, results, _transport.agent_failure, args["expiring_days"])
+        report = _host_report.build_report(SUBSETS, results, _transport.agent_failure, args["warning_days"])
         servers = report["license_servers"]["effective"] or []
         result: dict[str, t.Any] = {
             "changed": False,
             "grace_period": report["grace_period"],
             "mode": report["mode"]["effective_name"],
             "license_servers": servers,
-            "licensing_configured": report["mode"]["effective"] in lic.LICENSED_MODES and bool(servers),
+            "licensing_configured": state_reader.is_configured(report["mode"], report["license_servers"]),
         }
         if reset:
             result.update(self.reset(args, task_vars, results))

@@ -25,6 +25,6 @@ class ActionModule(LicensingActionBase):
             subsets,
             _transport.results_by_id(answer),
             _transport.agent_failure,
-            args["grace_expiring_days"],
+            args["warning_days"],
         )
         return {"changed": False, "licensing": report, "agent": answer.get("host") or {}}

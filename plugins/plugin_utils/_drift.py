@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
+
 BASELINE_KEYS = ("mode", "license_servers", "forbid_policy_conflicts", "min_grace_days")
 
 
@@ -54,7 +56,7 @@ def drift(report: dict[str, t.Any], baseline: dict[str, t.Any]) -> list[dict[str
                           "source": "policy", "gpo_overrides_local_fix": True})
     minimum = baseline.get("min_grace_days")
     grace = report.get("grace_period") or {}
-    configured = mode.get("effective") in (2, 4, 6) and bool(servers.get("effective"))
+    configured = state_reader.is_configured(mode, servers)
     if minimum is not None and grace.get("state") not in (None, "not_applicable") and not configured and \
             (grace.get("days_left") is None or grace["days_left"] < int(minimum)):
         items.append({"setting": "grace_days", "expected": f">= {minimum} days while licensing is not configured",
@@ -72,9 +74,7 @@ def grace_class(report: dict[str, t.Any], warning_days: int, critical_days: int)
     state = grace.get("state")
     if state == "not_applicable":
         return "ok"
-    mode = report.get("mode") or {}
-    servers = (report.get("license_servers") or {}).get("effective")
-    if mode.get("effective") in (2, 4, 6) and servers:
+    if state_reader.is_configured(report.get("mode"), report.get("license_servers")):
         return "ok"
     days = grace.get("days_left")
     if state == "unknown" or days is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, current_value
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._registry import display_path
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
@@ -97,34 +98,21 @@ def check_aad_supported(lookup: Lookup) -> None:
         )
 
 
-def _dword(value: t.Any) -> int | None:
-    return value[1] if value and value[0] == "dword" else None
-
-
 def _servers(value: t.Any, policy: bool) -> list[str] | None:
-    if not value:
-        return None
-    value_type, data = value
-    if policy:
-        return lic.split_policy_servers(data) if value_type in ("string", "expandstring") else None
-    if value_type == "multistring":
-        return list(data)
-    return [data] if value_type in ("string", "expandstring") and data else None
+    return state_reader.policy_servers(value) if policy else state_reader.local_servers(value)
 
 
 def state(lookup: Lookup) -> dict[str, t.Any]:
-    """The licensing state as the module reports it before and after."""
-    local_mode, policy_mode = _dword(lookup(LOCAL_MODE)), _dword(lookup(POLICY_MODE))
-    local_servers, policy_servers = _servers(lookup(LOCAL_SERVERS), False), _servers(lookup(POLICY_SERVERS), True)
-    mode, mode_source = lic.effective_setting(policy_mode, local_mode)
-    servers, servers_source = lic.effective_setting(policy_servers, local_servers)
+    """The licensing state as the module reports it before and after: the shared reader's blocks, flattened."""
+    mode = state_reader.mode_block(lookup(POLICY_MODE), lookup(LOCAL_MODE))
+    servers = state_reader.servers_block(lookup(POLICY_SERVERS), lookup(LOCAL_SERVERS))
     return {
-        "local_mode": local_mode, "local_mode_name": lic.mode_name(local_mode),
-        "local_license_servers": local_servers,
-        "policy_mode": policy_mode, "policy_mode_name": lic.mode_name(policy_mode),
-        "policy_license_servers": policy_servers,
-        "mode": mode, "mode_name": lic.mode_name(mode), "mode_source": mode_source,
-        "license_servers": servers or [], "license_servers_source": servers_source,
+        "local_mode": mode["local"], "local_mode_name": mode["local_name"],
+        "local_license_servers": servers["local"],
+        "policy_mode": mode["policy"], "policy_mode_name": mode["policy_name"],
+        "policy_license_servers": servers["policy"],
+        "mode": mode["effective"], "mode_name": lic.mode_name(mode["effective"]), "mode_source": mode["source"],
+        "license_servers": servers["effective"], "license_servers_source": servers["source"],
     }
 
 

@@ -37,7 +37,7 @@ def test_build_install_and_document(tmp_path):
 
 # Every module and its public options: a change here is a change of the collection's public surface.
 MODULE_OPTIONS = {
-    "licensing_info": {"gather_subset", "grace_expiring_days"},
+    "licensing_info": {"gather_subset", "warning_days"},
     "license_server_info": set(),
     "licensing_mode": {"mode", "allow_aad_per_user", "license_servers", "clear_license_servers", "scope",
                        "policy_conflict", "restart", "backup", "backup_dir"},
@@ -45,5 +45,5 @@ MODULE_OPTIONS = {
     "registry_backup": {"keys", "view", "name", "backup_dir", "remote_copy"},
     "registry_restore": {"src", "allow_other_host", "backup", "backup_dir"},
     "mslicensing": {"state", "views", "recreate_for_users", "backup_dir"},
-    "grace_period": {"state", "expiring_days", "acknowledge_lab_use", "restart", "backup_dir"},
+    "grace_period": {"state", "warning_days", "acknowledge_lab_use", "restart", "backup_dir"},
 }
