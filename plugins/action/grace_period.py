@@ -12,6 +12,7 @@ import typing as t
 from ansible_collections.remote_desktop.licensing.plugins.modules.grace_period import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _protocol, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
