@@ -9,6 +9,8 @@ from __future__ import annotations
 import fnmatch
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.grace_period import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _protocol, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
@@ -45,7 +47,7 @@ class ActionModule(LicensingActionBase):
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         reset = args["state"] == "reset"
         if reset and not args["acknowledge_lab_use"]:
-            raise AgentError(
+            raise AnsibleActionFail(
                 "state: reset refuses to run without acknowledge_lab_use: true. Resetting the grace period licenses "
                 "nothing and is not supported by Microsoft; it is for lab and test hosts. To license a host, set "
                 "its licensing mode and license servers (remote_desktop.licensing.licensing_mode)."

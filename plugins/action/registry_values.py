@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_values import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _registry, _transport
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _registry
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._value_change_action import KeyValues, Plan, ValueChangeAction
 
 
 def wanted_values(entries: list[dict[str, t.Any]]) -> list[_changes.Wanted]:
     """Validate every entry before anything is sent; the message names the entry and the fix."""
     if not entries:
-        raise AgentError("values is empty; list at least one value to manage.")
+        raise AnsibleActionFail("values is empty; list at least one value to manage.")
     wanted = []
     for index, entry in enumerate(entries):
         where = f"values[{index}]"
@@ -26,45 +27,43 @@ def wanted_values(entries: list[dict[str, t.Any]]) -> list[_changes.Wanted]:
             label = f"{where} ({_registry.display_path(path, entry['view'])} {entry['name']!r})"
             if entry["state"] == "absent":
                 if entry.get("data") is not None:
-                    raise AgentError(f"{label}: state is absent, so data must not be given.")
+                    raise AnsibleActionFail(f"{label}: state is absent, so data must not be given.")
                 wanted.append(_changes.Wanted(path, entry["name"], entry["view"], None))
                 continue
             if entry.get("data") is None and entry["type"] != "none":
-                raise AgentError(f"{label}: data is required to set a {entry['type']} value (or use state: absent).")
+                raise AnsibleActionFail(f"{label}: data is required to set a {entry['type']} value (or use state: absent).")
             data = _registry.normalize_data(entry["type"], entry.get("data"))
         except _registry.RegistryInputError as exc:
-            raise AgentError(f"{where}: {exc}") from None
-        except AgentError:
-            raise
+            raise AnsibleActionFail(f"{where}: {exc}") from None
         wanted.append(_changes.Wanted(path, entry["name"], entry["view"], (entry["type"], data)))
     _changes.check_unique(wanted)
     return wanted
 
 
-class ActionModule(LicensingActionBase):
+class ActionModule(ValueChangeAction):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "registry-values"
 
-    def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        wanted = wanted_values(args["values"])
-        reads = _changes.KeyReads(wanted)
-        key_values = reads.values(_transport.results_by_id(_transport.run_agent(self, reads.ops())))
-        changes = _changes.plan(wanted, key_values)
-        result: dict[str, t.Any] = {}
-        if any(change.changed for change in changes) and not self._task.check_mode:
-            if args["backup"]:
-                result.update(self.backup(args, task_vars, changes, key_values))
-            written = self.write_all_or_nothing(_changes.write_ops(changes), changes, result.get("backup_file"))
-            changes = _changes.applied(changes, written)
-        result.update(
-            changed=any(change.changed for change in changes),
-            entries=[{
+    def parse_options(self, args: dict[str, t.Any]) -> list[_changes.Wanted]:
+        return wanted_values(args["values"])
+
+    def values_to_read(self, request: list[_changes.Wanted]) -> list[_changes.Wanted]:
+        return request
+
+    def decide(self, request: list[_changes.Wanted], key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
+        return Plan(request, {})
+
+    def shape_result(self, request: list[_changes.Wanted], plan: Plan, changes: list[_changes.Change],
+                     changed: bool) -> dict[str, t.Any]:
+        result: dict[str, t.Any] = {
+            "changed": any(change.changed for change in changes),
+            "entries": [{
                 "path": _registry.display_path(change.wanted.path), "name": change.wanted.name,
                 "view": change.wanted.view, "state": "present" if change.wanted.present else "absent",
                 "before": _changes.public(change.before), "after": _changes.public(change.after),
                 "changed": change.changed,
             } for change in changes],
-        )
+        }
         if self._task.diff:
             result["diff"] = _changes.diff(changes, "registry values")
         return result

@@ -5,7 +5,8 @@
 
 The shared shape of every module's action plugin: validate the task's arguments against the
 module's own DOCUMENTATION (one source for docs and validation), refuse connections the agent
-cannot use, and turn AgentError into a failed task result instead of a traceback.
+cannot use, and turn a FailedTaskResult (AgentError is one) into a failed task result instead of a
+traceback. Option errors are AnsibleActionFail, raised before anything is sent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
     AgentError, NoAnswer, check_connection, results_by_id, run_agent)
 
@@ -65,7 +67,7 @@ class LicensingActionBase(ActionBase):
                 # Refused before the host is contacted, not only when a backup is due.
                 self.backup_dir(args)
             result.update(self.run_module(args, task_vars or {}))
-        except AgentError as exc:
+        except FailedTaskResult as exc:
             result.update(exc.result)
             result.update(failed=True, msg=exc.msg)
         if self.lost_answer:
