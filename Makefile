@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix clean
+.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix bench clean
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ static: setup
 # Every supported ansible-core x connection, end to end against rds-sim (also part of `make test`).
 matrix: setup
 	$(BIN)/python tests/matrix/run_matrix.py
+
+# The collection against the floor (raw, pywinrm) and ansible.windows on simulated fleets; one table,
+# written to .build/bench/latest.{json,md}. Default: 10 hosts, latency 0 and 300 ms, 2 interleaved
+# runs (a few minutes on 2 cores). Larger: make bench BENCH_ARGS="--sizes 10,100,1000".
+bench: setup
+	$(BIN)/python -m tests.bench.run_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .pytest_cache

@@ -79,7 +79,7 @@ def main() -> int:
         playbook("license_server_report", inventory,
                  {"license_server_report_results_dir": os.path.join(WORK, "license-servers")})
         report_dir = os.path.join(WORK, "report")
-        playbook("licensing_report", inventory, {"report_dir": report_dir, "baseline": BASELINE})
+        playbook("licensing_report", inventory, {"report_dir": report_dir, "baseline": BASELINE, "target_hosts": "all"})
         stats = json.loads(subprocess.run([tool("rds-sim"), "stats", "--dir", fleet_dir], check=True,
                                           capture_output=True, text=True).stdout)
     finally:

@@ -6,7 +6,6 @@ per-host results every run or slice saved, and writes the fleet report files."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import typing as t
@@ -14,10 +13,12 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.fleet_report import DOCUMENTATION
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _drift
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._drift import BaselineError
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import utc_now
 
 
 def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
@@ -37,21 +38,36 @@ def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
     return results
 
 
+def current_run(results: dict[str, dict[str, t.Any]]) -> str | None:
+    """Without an explicit run_id, the run that saved the newest result is taken as this run."""
+    saved = [result for result in results.values() if isinstance(result, dict) and result.get("run_id")]
+    if not saved:
+        return None
+    return str(max(saved, key=lambda result: str(result.get("saved_at") or ""))["run_id"])
+
+
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
     NEEDS_AGENT = False
     _requires_connection = False
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        try:
+            for option in ("results_dir", "output_dir"):
+                _controller_paths.refuse_inside_collection(args[option], f"{option} (the playbooks' report_dir)")
+        except _controller_paths.InsideCollectionError as exc:
+            raise AnsibleActionFail(str(exc)) from None
         results = load_results(args["results_dir"])
+        run_id = args["run_id"] or current_run(results)
         hosts = sorted(set(args["hosts"] or results))
         thresholds = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
         if thresholds["critical_days"] > thresholds["warning_days"]:
             raise AnsibleActionFail("critical_days must not be more than warning_days.")
         try:
-            records = [fleet.record(host, results.get(host), thresholds, args["baseline"]) for host in hosts]
-            generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            report = fleet.build(records, thresholds, args["baseline"], generated)
+            baseline = _drift.normalise_baseline(args["baseline"]) or None
+            records = [fleet.record(host, results.get(host), thresholds, baseline, run_id, args["stale"] == "exclude")
+                       for host in hosts]
+            report = fleet.build(records, thresholds, baseline, utc_now(), run_id)
         except BaselineError as exc:
             raise AnsibleActionFail(f"baseline: {exc}") from None
         except ImportError as exc:
@@ -65,4 +81,5 @@ class ActionModule(LicensingActionBase):
                 with open(path, "w", encoding="utf-8", newline="") as handle:
                     handle.write(render(report))
                 files[kind] = path
-        return {"changed": bool(files), "files": files, "summary": report["summary"]}
+        return {"changed": bool(files), "files": files, "summary": report["summary"], "run_id": run_id,
+                "output_dir": args["output_dir"]}

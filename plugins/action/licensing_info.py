@@ -29,4 +29,4 @@ class ActionModule(LicensingActionBase):
             _transport.agent_failure,
             args["warning_days"],
         )
-        return {"changed": False, "licensing": report, "agent": answer.get("host") or {}}
+        return {"changed": False, "licensing": report, "agent": answer.get("host") or {}, "read_at": _transport.utc_now()}

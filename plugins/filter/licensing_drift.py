@@ -27,7 +27,7 @@ options:
   baseline:
     description:
       - C(mode) (V(per_user), V(per_device) or V(aad_per_user)), C(license_servers) (a list, order
-        matters, case does not), C(forbid_policy_conflicts) (a local value that differs from the
+        matters, case does not; one string separated by commas or line breaks is split), C(forbid_policy_conflicts) (a local value that differs from the
         policy value is drift), C(min_grace_days) (fewer days left while licensing is not configured
         is drift). Settings left out are not checked.
     type: dict
@@ -59,12 +59,6 @@ def licensing_drift(report, baseline):
         raise AnsibleFilterError(str(exc)) from None
 
 
-def licensing_grace_class(report, warning_days=30, critical_days=7):
-    if not isinstance(report, dict):
-        raise AnsibleFilterError("licensing_grace_class takes licensing_info's 'licensing' dictionary")
-    return _drift.grace_class(report, int(warning_days), int(critical_days))
-
-
 class FilterModule:
     def filters(self):
-        return {"licensing_drift": licensing_drift, "licensing_grace_class": licensing_grace_class}
+        return {"licensing_drift": licensing_drift}

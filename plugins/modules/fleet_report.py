@@ -15,16 +15,23 @@ description:
   - Runs on the controller only. Reads the per-host results that the
     C(remote_desktop.licensing.licensing_report) playbook saved (one C(<inventory_hostname>.json) per
     host, from one run or from every slice of a sliced AWX job) and writes the fleet report.
-  - C(report.json), a stable document (C(schema_version) 1; the JSON Schema is
+  - C(report.json), a stable document (C(schema_version) 2; the JSON Schema is
     C(schemas/fleet_report.schema.json) in the collection's source) with one record per host and a summary.
-  - C(report.csv), one row per host with the columns host, status, os, mode, mode_source,
-    license_servers, grace_days_left, grace_state, grace_class, drift_count, error.
+  - C(report.csv), one row per host with the columns host, status, read_at, stale, os, mode, mode_source,
+    license_servers, grace_days_left, grace_state, grace_class, drift_count, warnings, error.
   - C(report.md), a summary and a host table to paste into a ticket.
   - C(report.html), one self-contained page (no script, nothing fetched) with a chart of grace days
-    left per host coloured by threshold, counts per licensing mode and per OS, the drift table and
-    the hosts that could not be read.
+    left per host coloured by class and a legend saying what each colour means, counts per licensing
+    mode and per OS, the drift table, the hosts that could not be read, and every host with when it
+    was read and its warnings.
+  - Honest by construction. Without O(baseline) the report says C(no baseline given) and C(drift_count)
+    is null, never "no drift". A configured host whose grace period has ended is class V(unknown) (not
+    verified), not V(ok). A result saved by an earlier run (another C(run_id)) is marked C(stale), or
+    left out with O(stale=exclude).
   - Hosts listed in O(hosts) without a saved result are reported as C(missing); hosts whose saved
     result says unreachable are reported as C(unreachable).
+  - O(results_dir) and O(output_dir) are refused when they are inside an installed collection (an
+    C(ansible_collections) directory), which a reinstall or upgrade deletes.
   - Requires the C(jmespath) Python library on the controller; the summary is computed with jmespath queries.
 options:
   results_dir:
@@ -59,8 +66,21 @@ options:
   baseline:
     description:
       - A drift baseline, as for the P(remote_desktop.licensing.licensing_drift#filter) filter (C(mode),
-        C(license_servers), C(forbid_policy_conflicts), C(min_grace_days)). Without one, no drift is computed.
+        C(license_servers), C(forbid_policy_conflicts), C(min_grace_days)). Without one, no drift is
+        computed and the report says so.
     type: dict
+  run_id:
+    description:
+      - The run this report is for. Saved results carrying another C(run_id) (or none) are stale.
+      - Empty takes the C(run_id) of the most recently saved result. For a workflow of sliced jobs, pass
+        the same value every slice saved with (for example the workflow job id).
+    type: str
+    default: ""
+  stale:
+    description: V(show) lists stale results marked as such; V(exclude) leaves their data out (status V(stale)).
+    type: str
+    choices: [show, exclude]
+    default: show
 attributes:
   check_mode:
     support: full
@@ -81,13 +101,21 @@ EXAMPLES = r"""
   remote_desktop.licensing.fleet_report:
     results_dir: /runner/artifacts/licensing
     hosts: "{{ groups['rds_session_hosts'] }}"
-    output_dir: "{{ playbook_dir }}/licensing-report"
+    output_dir: ~/.ansible/remote_desktop.licensing/reports/licensing_report
     baseline: {mode: per_user, license_servers: [ls01.example.com]}
   delegate_to: localhost
   run_once: true
 """
 
 RETURN = r"""
+run_id:
+  description: The run the report is for (stale results are those of other runs).
+  returned: always
+  type: str
+output_dir:
+  description: Where the report files are (or would be) written.
+  returned: always
+  type: str
 files:
   description: The files written, by format.
   returned: outside check mode
@@ -125,8 +153,19 @@ summary:
     by_grace_class:
       description: Reachable hosts per grace class.
       type: dict
+    drift_checked:
+      description: Whether a baseline was given (without one, drift was not checked).
+      type: bool
     drifted_hosts:
-      description: Hosts with at least one drifted setting.
+      description: Hosts with at least one drifted setting (empty when no baseline was given).
+      type: list
+      elements: str
+    stale:
+      description: Hosts shown with a result from an earlier run.
+      type: list
+      elements: str
+    excluded_stale:
+      description: Hosts whose earlier-run result was left out (O(stale=exclude)).
       type: list
       elements: str
     critical_hosts:

@@ -141,6 +141,11 @@ licensing:
       type: list
       elements: str
       sample: ["The licensing mode is not configured (event 1068); set Per User or Per Device."]
+read_at:
+  description: When the controller received the host's answer (UTC, ISO 8601), so saved results show their age.
+  returned: success
+  type: str
+  sample: "2026-11-28T07:50:40Z"
 agent:
   description: What the agent reported about its own run.
   returned: success

@@ -20,7 +20,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
-    AgentError, NoAnswer, check_connection, results_by_id, run_agent)
+    NOT_ELEVATED_WARNING, AgentError, NoAnswer, check_connection, results_by_id, run_agent)
 
 # DOCUMENTATION keys that are also argument-spec keys.
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
@@ -74,6 +74,8 @@ class LicensingActionBase(ActionBase):
             result["lost_answer"] = self.lost_answer
             if not result.get("failed"):
                 result["warnings"] = [*result.get("warnings", []), self.lost_answer["message"]]
+        if getattr(self, "agent_elevated", None) is False:
+            result["warnings"] = [*result.get("warnings", []), NOT_ELEVATED_WARNING]
         return result
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -16,15 +16,12 @@ import os
 import re
 import typing as t
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _regfile
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 
-# Controller-side data of the collection lives outside any collection, so that reinstalling or
-# upgrading the collection (ansible-galaxy collection install --force) cannot delete it.
-DATA_HOME = os.path.join("~", ".ansible", "remote_desktop.licensing")
-DEFAULT_DIR = os.path.join(DATA_HOME, "backups")
-# A directory with this component is (or is inside) an installed collection tree.
-COLLECTIONS_COMPONENT = "ansible_collections"
+# Backups live outside any collection, so that reinstalling or upgrading the collection
+# (ansible-galaxy collection install --force) cannot delete them.
+DEFAULT_DIR = os.path.join(_controller_paths.DEFAULT_BASE, "backups")
 
 
 class BackupError(Exception):
@@ -53,14 +50,13 @@ def check_dir(backup_dir: str, option: str = "backup_dir") -> str:
     """The absolute backup directory; refused when it lies inside an installed collection, where a
     collection upgrade or a discarded execution-environment container would take the backups with it."""
     absolute = os.path.abspath(os.path.expanduser(backup_dir))
-    for candidate in (absolute, os.path.realpath(absolute)):
-        if COLLECTIONS_COMPONENT in candidate.split(os.sep):
-            raise BackupError(
-                f"{option} {absolute} is inside an installed collection ({COLLECTIONS_COMPONENT} directory), where "
-                "reinstalling or upgrading the collection deletes the backups. Nothing was changed on the host. "
-                f"Set {option} (a role's <role>_backup_dir variable) to a directory outside any collection, "
-                f"or leave it unset for {DEFAULT_DIR}."
-            )
+    if _controller_paths.inside_collection(absolute):
+        raise BackupError(
+            f"{option} {absolute} is inside an installed collection (ansible_collections directory), where "
+            "reinstalling or upgrading the collection deletes the backups. Nothing was changed on the host. "
+            f"Set {option} (a role's <role>_backup_dir variable) to a directory outside any collection, "
+            f"or leave it unset for {DEFAULT_DIR}."
+        )
     return absolute
 
 

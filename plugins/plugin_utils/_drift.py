@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.module_utils.common.validation import check_type_int
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 
 BASELINE_KEYS = ("mode", "license_servers", "forbid_policy_conflicts", "min_grace_days")
@@ -25,10 +29,35 @@ def _names(servers: t.Any) -> list[str]:
     return [str(name).lower() for name in servers or []]
 
 
-def drift(report: dict[str, t.Any], baseline: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+def text(value: t.Any) -> str:
+    """A value as an administrator reads it: lists joined with commas, never a Python repr."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or "(none)"
+    return str(value)
+
+
+def normalise_baseline(baseline: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """Refuse unknown settings, drop the ones left empty, and make license_servers a list."""
     unknown = set(baseline or {}) - set(BASELINE_KEYS)
     if unknown:
-        raise BaselineError(f"unknown baseline setting(s) {sorted(unknown)}; use {', '.join(BASELINE_KEYS)}")
+        raise BaselineError(f"unknown baseline setting(s) {', '.join(sorted(unknown))}; use {', '.join(BASELINE_KEYS)}")
+    result = {key: value for key, value in (baseline or {}).items() if value is not None and value != ""}
+    if "license_servers" in result:
+        result["license_servers"] = lic.server_list(result["license_servers"])
+    try:  # text from surveys and extra vars ("false", "14"), with ansible-core's own conversions
+        if "forbid_policy_conflicts" in result:
+            result["forbid_policy_conflicts"] = boolean(result["forbid_policy_conflicts"], strict=True)
+        if "min_grace_days" in result:
+            result["min_grace_days"] = check_type_int(result["min_grace_days"])
+    except (TypeError, ValueError) as exc:
+        raise BaselineError(f"baseline: {exc}") from None
+    return result
+
+
+def drift(report: dict[str, t.Any], baseline: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    baseline = normalise_baseline(baseline)
     items: list[dict[str, t.Any]] = []
     role = report.get("role") or {}
     if role.get("rdsh_installed") is False or (report.get("grace_period") or {}).get("state") == "not_applicable":
@@ -52,11 +81,11 @@ def drift(report: dict[str, t.Any], baseline: dict[str, t.Any]) -> list[dict[str
         if servers.get("policy") is not None and servers.get("local") is not None and \
                 _names(servers["policy"]) != _names(servers["local"]):
             items.append({"setting": "license_servers_policy_conflict", "expected": "local and policy values agree",
-                          "actual": f"policy {servers['policy']}, local {servers['local']}",
+                          "actual": f"policy {text(servers['policy'])}; local {text(servers['local'])}",
                           "source": "policy", "gpo_overrides_local_fix": True})
     minimum = baseline.get("min_grace_days")
     grace = report.get("grace_period") or {}
-    configured = state_reader.is_configured(mode, servers)
+    configured = licensing_configured(report)
     if minimum is not None and grace.get("state") not in (None, "not_applicable") and not configured and \
             (grace.get("days_left") is None or grace["days_left"] < int(minimum)):
         items.append({"setting": "grace_days", "expected": f">= {minimum} days while licensing is not configured",
@@ -64,23 +93,54 @@ def drift(report: dict[str, t.Any], baseline: dict[str, t.Any]) -> list[dict[str
     return items
 
 
-GRACE_CLASSES = ("ok", "warning", "critical", "unknown")
+GRACE_CLASSES = ("ok", "warning", "critical", "unknown", "unlicensed", "not_applicable")
+
+# What each class means, for legends and notes a manager reads.
+GRACE_MEANINGS = {
+    "ok": "licensing configured (mode and license server) and grace days still left",
+    "warning": "licensing not configured; the grace period ends within the warning threshold",
+    "critical": "licensing not configured; the grace period ends within the critical threshold, or has ended",
+    "unknown": "not verified: the grace period could not be read, or it has ended on a host whose licensing is "
+               "configured and nobody checked that its license server issues CALs",
+    "unlicensed": "licensing not configured; still in the grace period (new sessions stop when it ends)",
+    "not_applicable": "not an RD Session Host; session licensing does not apply",
+}
+
+
+def licensing_configured(report: dict[str, t.Any]) -> bool:
+    return state_reader.is_configured(report.get("mode"), report.get("license_servers"))
 
 
 def grace_class(report: dict[str, t.Any], warning_days: int, critical_days: int) -> str:
-    """ok / warning / critical / unknown for a host's grace period. Once licensing is configured
-    (a licensed mode and a server), 0 days left is the normal state, so the host is ok."""
+    """The grace class of a host (GRACE_MEANINGS). Configuration alone never proves a host licensed:
+    a configured host whose grace period has ended is "unknown" until its license server is checked."""
     grace = report.get("grace_period") or {}
     state = grace.get("state")
     if state == "not_applicable":
-        return "ok"
-    if state_reader.is_configured(report.get("mode"), report.get("license_servers")):
-        return "ok"
+        return "not_applicable"
     days = grace.get("days_left")
     if state == "unknown" or days is None:
         return "unknown"
+    if licensing_configured(report):
+        return "ok" if days > 0 else "unknown"
     if days <= critical_days:
         return "critical"
     if days <= warning_days:
         return "warning"
-    return "ok"
+    return "unlicensed"
+
+
+def drift_line(host: str, items: list[dict[str, t.Any]]) -> str:
+    """One line per host for the play's output: what drifted, expected and actual, or "no drift"."""
+    if not items:
+        return f"{host}: no drift"
+    parts = [f"{item['setting']} is {text(item['actual'])}, expected {text(item['expected'])} ({item['source']}"
+             f"{', Group Policy overrides a local fix' if item['gpo_overrides_local_fix'] else ''})" for item in items]
+    return f"{host}: DRIFT {'; '.join(parts)}"
+
+
+def drift_diff(host: str, items: list[dict[str, t.Any]]) -> dict[str, str]:
+    """Expected versus actual as an Ansible diff (shown with --diff)."""
+    return {"before_header": f"{host} (actual)", "after_header": "baseline (expected)",
+            "before": "".join(f"{item['setting']}: {text(item['actual'])}\n" for item in items),
+            "after": "".join(f"{item['setting']}: {text(item['expected'])}\n" for item in items)}

@@ -23,10 +23,15 @@ except ImportError:  # reported when a report is built, with what to install
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
 
-SCHEMA_VERSION = 1
-CSV_COLUMNS = ("host", "status", "os", "mode", "mode_source", "license_servers", "grace_days_left", "grace_state",
-               "grace_class", "drift_count", "error")
-CLASS_COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "unknown": "#757575"}
+SCHEMA_VERSION = 2
+CSV_COLUMNS = ("host", "status", "read_at", "stale", "os", "mode", "mode_source", "license_servers", "grace_days_left",
+               "grace_state", "grace_class", "drift_count", "warnings", "error")
+# Green only for "ok"; "unknown" (not verified) is grey, never green.
+CLASS_COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "unknown": "#757575",
+                 "unlicensed": "#6a1b9a", "not_applicable": "#b0bec5"}
+CLASS_LABELS = {"ok": "OK", "warning": "Warning", "critical": "Critical", "unknown": "Unknown (not verified)",
+                "unlicensed": "Not licensed (in grace)", "not_applicable": "Not a Session Host"}
+NO_BASELINE = "no baseline given: drift not checked"
 
 # Fleet queries, kept as jmespath expressions so administrators can reuse them on report.json.
 QUERIES = {
@@ -34,6 +39,7 @@ QUERIES = {
     "unreachable": "hosts[?status=='unreachable'].host",
     "failed": "hosts[?status=='failed'].host",
     "drifted": "hosts[?drift_count > `0`].host",
+    "stale": "hosts[?stale].host",
     "critical": "hosts[?grace_class=='critical'].host",
     "modes": "hosts[?status=='ok'].mode",
     "systems": "hosts[?status=='ok'].os",
@@ -41,15 +47,29 @@ QUERIES = {
 }
 
 
+def stale_note(result: dict[str, t.Any], run_id: str | None) -> str | None:
+    """Why a saved result is not from this run, or None when it is (or no run is known)."""
+    if not run_id or result.get("run_id") == run_id:
+        return None
+    when = result.get("read_at") or result.get("saved_at") or "an unknown time"
+    return f"result from an earlier run (run {result.get('run_id') or 'unknown'}, read {when}), not from run {run_id}"
+
+
 def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int],
-           baseline: dict[str, t.Any] | None) -> dict[str, t.Any]:
+           baseline: dict[str, t.Any] | None, run_id: str | None = None, exclude_stale: bool = False) -> dict[str, t.Any]:
     """One host's row from its saved licensing_info task result (None when nothing was saved)."""
-    base = {"host": host, "status": "missing", "os": None, "mode": None, "mode_source": None, "license_servers": [],
-            "license_servers_source": None, "grace_days_left": None, "grace_state": None, "grace_class": None,
-            "drift": [], "drift_count": 0, "warnings": [], "error": None}
+    base = {"host": host, "status": "missing", "read_at": None, "run_id": None, "stale": False, "os": None, "mode": None,
+            "mode_source": None, "license_servers": [], "license_servers_source": None, "grace_days_left": None,
+            "grace_state": None, "grace_class": None, "licensing_configured": None,
+            "drift": None if not baseline else [], "drift_count": None if not baseline else 0, "warnings": [], "error": None}
     if result is None:
         base["error"] = "no result was saved for this host (not in any run or slice)"
         return base
+    base.update(read_at=result.get("read_at"), run_id=result.get("run_id"))
+    stale = stale_note(result, run_id)
+    if stale and exclude_stale:
+        return {**base, "status": "stale", "stale": True, "error": stale + "; excluded"}
+    base.update(stale=bool(stale), warnings=[stale] if stale else [])
     if result.get("unreachable"):
         return {**base, "status": "unreachable", "error": str(result.get("msg") or "unreachable")}
     licensing = result.get("licensing")
@@ -58,15 +78,19 @@ def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int
     mode = licensing.get("mode") or {}
     servers = licensing.get("license_servers") or {}
     grace = licensing.get("grace_period") or {}
-    drift = _drift.drift(licensing, baseline) if baseline else []
+    drift = _drift.drift(licensing, baseline) if baseline else None
+    grace_class = _drift.grace_class(licensing, thresholds["warning_days"], thresholds["critical_days"])
+    warnings = list(base["warnings"]) + [str(item) for item in licensing.get("warnings") or []]
+    if grace_class == "unknown":
+        warnings.append("grace class unknown, " + _drift.GRACE_MEANINGS["unknown"])
     return {
         **base, "status": "ok",
         "os": (licensing.get("os") or {}).get("server_version"),
         "mode": mode.get("effective_name"), "mode_source": mode.get("source"),
         "license_servers": list(servers.get("effective") or []), "license_servers_source": servers.get("source"),
-        "grace_days_left": grace.get("days_left"), "grace_state": grace.get("state"),
-        "grace_class": _drift.grace_class(licensing, thresholds["warning_days"], thresholds["critical_days"]),
-        "drift": drift, "drift_count": len(drift), "warnings": list(licensing.get("warnings") or []),
+        "grace_days_left": grace.get("days_left"), "grace_state": grace.get("state"), "grace_class": grace_class,
+        "licensing_configured": _drift.licensing_configured(licensing),
+        "drift": drift, "drift_count": None if drift is None else len(drift), "warnings": warnings,
     }
 
 
@@ -79,7 +103,7 @@ def _counts(values: list[t.Any]) -> dict[str, int]:
 
 
 def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline: dict[str, t.Any] | None,
-          generated_at: str) -> dict[str, t.Any]:
+          generated_at: str, run_id: str | None = None) -> dict[str, t.Any]:
     if jmespath is None:
         raise ImportError("the fleet report needs the jmespath Python library on the controller: pip install jmespath")
     hosts = sorted(records, key=lambda item: item["host"])
@@ -90,10 +114,19 @@ def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline:
         "unreachable": found["unreachable"], "failed": found["failed"],
         "missing": [item["host"] for item in hosts if item["status"] == "missing"],
         "by_mode": _counts(found["modes"]), "by_os": _counts(found["systems"]), "by_grace_class": _counts(found["classes"]),
-        "drifted_hosts": found["drifted"], "critical_hosts": found["critical"],
+        "drift_checked": bool(baseline), "drifted_hosts": found["drifted"] if baseline else [],
+        "critical_hosts": found["critical"], "stale": found["stale"],
+        "excluded_stale": [item["host"] for item in hosts if item["status"] == "stale"],
     }
-    return {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "thresholds": thresholds,
-            "baseline": baseline or None, "summary": summary, "hosts": hosts}
+    return {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "run_id": run_id or None,
+            "thresholds": thresholds, "baseline": baseline or None, "summary": summary, "hosts": hosts}
+
+
+def drift_cell(item: dict[str, t.Any]) -> str:
+    """The drift column: a count, or why there is none."""
+    if item["drift_count"] is None:
+        return "not checked"
+    return str(item["drift_count"])
 
 
 # Renderers ------------------------------------------------------------------------------------
@@ -109,7 +142,9 @@ def to_csv(report: dict[str, t.Any]) -> str:
     for item in report["hosts"]:
         writer.writerow({**item, "license_servers": ";".join(item["license_servers"]),
                          "grace_days_left": "" if item["grace_days_left"] is None else item["grace_days_left"],
-                         "error": item["error"] or ""})
+                         "read_at": item["read_at"] or "", "stale": "yes" if item["stale"] else "no",
+                         "drift_count": "" if item["drift_count"] is None else item["drift_count"],
+                         "warnings": " / ".join(item["warnings"]), "error": item["error"] or ""})
     return buffer.getvalue()
 
 
@@ -118,23 +153,39 @@ def _md(value: t.Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _drift_summary(report: dict[str, t.Any]) -> str:
+    if not report["summary"]["drift_checked"]:
+        return NO_BASELINE
+    return str(len(report["summary"]["drifted_hosts"]))
+
+
+def _run_line(report: dict[str, t.Any]) -> str:
+    summary = report["summary"]
+    stale = (f"; {len(summary['stale'])} host(s) show a result from an earlier run (stale)" if summary["stale"] else "")
+    excluded = (f"; {len(summary['excluded_stale'])} stale result(s) excluded" if summary["excluded_stale"] else "")
+    return f"Run {report['run_id'] or 'not given'}{stale}{excluded}."
+
+
 def to_markdown(report: dict[str, t.Any]) -> str:
     summary = report["summary"]
     lines = [
         "# RDS licensing report", "",
         f"Generated {report['generated_at']}; warning at {report['thresholds']['warning_days']} days, "
-        f"critical at {report['thresholds']['critical_days']}.", "",
-        "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical |", "|---|---|---|---|---|---|",
+        f"critical at {report['thresholds']['critical_days']}. {_run_line(report)}", "",
+        "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical | Stale |", "|---|---|---|---|---|---|---|",
         f"| {summary['hosts']} | {summary['reachable']} | {len(summary['unreachable'])} | {len(summary['failed'])} "
-        f"| {len(summary['drifted_hosts'])} | {len(summary['critical_hosts'])} |", "",
-        "| Host | Status | OS | Mode (source) | License servers | Grace days | Class | Drift |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| {_md(_drift_summary(report))} | {len(summary['critical_hosts'])} | {len(summary['stale'])} |", "",
+        "| Host | Status | Read at | OS | Mode (source) | License servers | Grace days | Class | Drift | Warnings |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for item in report["hosts"]:
         mode = f"{item['mode']} ({item['mode_source']})" if item["mode"] else ""
-        lines.append(f"| {_md(item['host'])} | {_md(item['status'])} | {_md(item['os'])} | {_md(mode)} "
+        status = f"{item['status']} (stale)" if item["stale"] and item["status"] != "stale" else item["status"]
+        lines.append(f"| {_md(item['host'])} | {_md(status)} | {_md(item['read_at'])} | {_md(item['os'])} | {_md(mode)} "
                      f"| {_md(', '.join(item['license_servers']))} | {_md(item['grace_days_left'])} "
-                     f"| {_md(item['grace_class'])} | {item['drift_count'] or ''} |")
+                     f"| {_md(CLASS_LABELS.get(item['grace_class'] or '', ''))} | {_md(drift_cell(item))} "
+                     f"| {_md(' / '.join(item['warnings']))} |")
+    lines += ["", "Grace classes: " + "; ".join(f"{CLASS_LABELS[name]}: {meaning}" for name, meaning in _drift.GRACE_MEANINGS.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +206,7 @@ def _chart(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> str:
         parts.append(f'<text x="{label - 6}" y="{y + 13}" text-anchor="end" font-size="12">{name}</text>')
         parts.append(f'<rect class="bar {html.escape(item["grace_class"] or "unknown")}" x="{label}" y="{y}" '
                      f'width="{max(length, 2)}" height="{bar_height}" fill="{colour}"><title>{name}: {days} day(s), '
-                     f'{html.escape(item["grace_class"] or "unknown")}</title></rect>')
+                     f'{html.escape(CLASS_LABELS.get(item["grace_class"] or "unknown", "unknown"))}</title></rect>')
         parts.append(f'<text x="{label + max(length, 2) + 4}" y="{y + 13}" font-size="12">'
                      f'{"?" if item["grace_days_left"] is None else days}</text>')
     for threshold in (thresholds["critical_days"], thresholds["warning_days"]):
@@ -166,44 +217,74 @@ def _chart(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> str:
     return "".join(parts)
 
 
+class Cell(t.NamedTuple):
+    """A table cell with a CSS class (the grace colour, or stale)."""
+    text: str
+    css: str
+
+
+def _cell(cell: t.Any) -> str:
+    if isinstance(cell, Cell):
+        return f'<td class="{html.escape(cell.css)}">{html.escape(cell.text)}</td>' if cell.css else f"<td>{html.escape(cell.text)}</td>"
+    return f"<td>{html.escape('' if cell is None else str(cell))}</td>"
+
+
 def _table(headers: list[str], rows: list[list[t.Any]], table_id: str) -> str:
     head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if cell is None else str(cell))}</td>" for cell in row) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(_cell(cell) for cell in row) + "</tr>" for row in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def to_html(report: dict[str, t.Any]) -> str:
     """One page, everything inline: no script, no stylesheet or font to fetch."""
     summary, hosts, thresholds = report["summary"], report["hosts"], report["thresholds"]
-    drift_rows = [[item["host"], drift["setting"], drift["expected"], drift["actual"], drift["source"],
-                   "yes" if drift["gpo_overrides_local_fix"] else "no"] for item in hosts for drift in item["drift"]]
+    drift_rows = [[item["host"], drift["setting"], _drift.text(drift["expected"]), _drift.text(drift["actual"]),
+                   drift["source"], "yes" if drift["gpo_overrides_local_fix"] else "no"]
+                  for item in hosts for drift in item["drift"] or []]
     down = [[item["host"], item["status"], item["error"]] for item in hosts if item["status"] != "ok"]
+    if not summary["drift_checked"]:
+        drift_section = f'<p id="drift">{html.escape(NO_BASELINE.capitalize())}. Give a baseline to compare hosts with.</p>'
+    elif drift_rows:
+        drift_section = _table(["Host", "Setting", "Expected", "Actual", "Source", "GPO overrides a local fix"],
+                               drift_rows, "drift")
+    else:
+        drift_section = '<p id="drift">No drift from the baseline on the hosts that were read.</p>'
+    classes = "".join(f".c-{name}{{background:{colour};color:{'#222' if name in ('warning', 'not_applicable') else '#fff'}}}"
+                      for name, colour in CLASS_COLOURS.items())
     style = ("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}"
-             ".cards span{display:inline-block;margin-right:1.5em;font-size:1.1em}")
+             ".cards span{display:inline-block;margin-right:1.5em;font-size:1.1em}.stale{background:#fff3e0}"
+             ".warnings{white-space:pre-line;max-width:40em}"
+             ".swatch{display:inline-block;width:1em;height:1em;margin-right:.4em;vertical-align:middle}" + classes)
+    legend = "".join(f'<li><span class="swatch c-{name}"></span><strong>{html.escape(CLASS_LABELS[name])}</strong>: '
+                     f'{html.escape(meaning)}</li>' for name, meaning in _drift.GRACE_MEANINGS.items())
+    drifted = len(summary["drifted_hosts"]) if summary["drift_checked"] else "not checked (no baseline given)"
     sections = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
         f"<title>RDS licensing report</title><style>{style}</style></head><body>",
         "<h1>RDS licensing report</h1>",
         f"<p>Generated {html.escape(report['generated_at'])}. Warning at {thresholds['warning_days']} days, "
-        f"critical at {thresholds['critical_days']} days left.</p>",
+        f"critical at {thresholds['critical_days']} days left. {html.escape(_run_line(report))}</p>",
         f'<p class="cards"><span>Hosts: {summary["hosts"]}</span><span>Reachable: {summary["reachable"]}</span>'
-        f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Drifted: {len(summary["drifted_hosts"])}</span>'
-        f'<span>Critical: {len(summary["critical_hosts"])}</span></p>',
+        f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Drifted: {html.escape(str(drifted))}</span>'
+        f'<span>Critical: {len(summary["critical_hosts"])}</span><span>Stale: {len(summary["stale"])}</span></p>',
         "<h2>Grace days left</h2>", _chart(hosts, thresholds),
+        f'<ul id="legend">{legend}</ul>',
         "<h2>Licensing modes</h2>", _table(["Mode", "Hosts"], [list(pair) for pair in summary["by_mode"].items()], "modes"),
         "<h2>Operating systems</h2>", _table(["OS", "Hosts"], [list(pair) for pair in summary["by_os"].items()], "systems"),
-        "<h2>Drift</h2>",
-        _table(["Host", "Setting", "Expected", "Actual", "Source", "GPO overrides a local fix"], drift_rows, "drift")
-        if drift_rows else "<p id=\"drift\">No drift.</p>",
+        "<h2>Drift</h2>", drift_section,
         "<h2>Hosts that could not be read</h2>",
         _table(["Host", "Status", "Error"], down, "unreachable") if down else '<p id="unreachable">None.</p>',
         "<h2>All hosts</h2>",
-        _table(["Host", "Status", "OS", "Mode", "Source", "License servers", "Grace days", "Class", "Drift"],
-               [[item["host"], item["status"], item["os"], item["mode"], item["mode_source"],
-                 ", ".join(item["license_servers"]), item["grace_days_left"], item["grace_class"], item["drift_count"]]
+        _table(["Host", "Status", "Read at", "OS", "Mode", "Source", "License servers", "Grace days", "Class", "Drift",
+                "Warnings"],
+               [[item["host"], Cell(item["status"] + (" (stale)" if item["stale"] and item["status"] != "stale" else ""),
+                                    "stale" if item["stale"] else ""),
+                 item["read_at"], item["os"], item["mode"], item["mode_source"], _drift.text(item["license_servers"]),
+                 item["grace_days_left"],
+                 Cell(CLASS_LABELS.get(item["grace_class"] or "", ""), f"c-{item['grace_class']}" if item["grace_class"] else ""),
+                 drift_cell(item), Cell("\n".join(item["warnings"]), "warnings")]
                 for item in hosts], "hosts"),
         "</body></html>",
     ]

@@ -226,6 +226,15 @@ def _client_cache(answers: _Answers) -> dict[str, t.Any]:
     }
 
 
+def _shown(block: dict[str, t.Any], which: str) -> str:
+    """A mode as "per_device (2)", a server list as "ls01, ls02": words, not Python reprs."""
+    value = block[which]
+    if isinstance(value, list):
+        return ", ".join(value) or "(none)"
+    name = block.get(f"{which}_name")
+    return f"{name} ({value})" if name else str(value)
+
+
 def _warnings(report: dict[str, t.Any]) -> list[str]:
     """What an administrator must know, in plain words."""
     notes: list[str] = []
@@ -238,8 +247,8 @@ def _warnings(report: dict[str, t.Any]) -> list[str]:
     for label, block in (("licensing mode", mode), ("license server list", servers)):
         if block and block["source"] == "policy" and block["local"] is not None and block["local"] != block["policy"]:
             notes.append(
-                f"Group Policy sets the {label} ({block['policy']!r}) and overrides the local value ({block['local']!r}); "
-                "change the GPO, not the local value."
+                f"Group Policy sets the {label} ({_shown(block, 'policy')}) and overrides the local value "
+                f"({_shown(block, 'local')}); change the GPO, not the local value."
             )
     if servers is not None and state_reader.type_warning(servers):
         notes.append(state_reader.type_warning(servers))

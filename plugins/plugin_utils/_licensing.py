@@ -24,6 +24,16 @@ CURRENT_VERSION_KEY = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
 RDSH_COMPONENT_KEY = "SOFTWARE\\Microsoft\\ServerManager\\ServicingStorage\\ServerComponentCache\\RDS-RD-Server"
 TERMSERVICE_KEY = "SYSTEM\\CurrentControlSet\\Services\\TermService"
 
+
+def server_list(value: t.Any) -> list[str]:
+    """License servers as a list, also from the text a survey gives: "ls01, ls02" or one per line.
+    Each entry is split on commas and line breaks and trimmed; empty entries are dropped."""
+    if value is None:
+        return []
+    entries = [value] if isinstance(value, str) else list(value)
+    return [part.strip() for entry in entries for part in re.split(r"[,\r\n]", str(entry)) if part.strip()]
+
+
 LICENSING_MODE_VALUE = "LicensingMode"
 LOCAL_SERVERS_VALUE = "SpecifiedLicenseServers"
 POLICY_SERVERS_VALUE = "LicenseServers"

@@ -61,6 +61,8 @@ def parse_request(args: dict[str, t.Any]) -> Request:
                 "Set allow_aad_per_user: true to confirm, or use per_user or per_device."
             )
     servers = args.get("license_servers")
+    if servers is not None:  # "ls01, ls02" and one name per line (survey text) as well as a list
+        servers = lic.server_list(servers)
     clear = bool(args.get("clear_license_servers"))
     if servers is not None:
         if clear and servers:

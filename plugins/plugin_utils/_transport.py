@@ -9,6 +9,7 @@ Python data or a clear task failure.
 
 from __future__ import annotations
 
+import datetime
 import json
 import typing as t
 
@@ -155,7 +156,22 @@ def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = 
         payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
     )
     action._display.vvvvv(f"licensing agent answer: {result.get('stdout', '')[:8000]}", host=action._play_context.remote_addr)
-    return parse_answer(result.get("rc", -1), result.get("stdout", ""), result.get("stderr", ""))
+    answer = parse_answer(result.get("rc", -1), result.get("stdout", ""), result.get("stderr", ""))
+    # Kept for the action's result: a filtered (non-elevated) token is warned about once per task.
+    action.agent_elevated = (answer.get("host") or {}).get("elevated")
+    return answer
+
+
+NOT_ELEVATED_WARNING = (
+    "The agent ran without administrator rights (agent.elevated is false): the connection user's token is "
+    "filtered by UAC, so protected keys read as absent or access denied and writes fail. Connect as an elevated "
+    "local administrator (a domain account in BUILTIN\\Administrators, or set LocalAccountTokenFilterPolicy=1 for "
+    "local accounts over WinRM).")
+
+
+def utc_now() -> str:
+    """The controller's time in UTC, as the results record when a host was read."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def results_by_id(answer: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:

@@ -59,7 +59,7 @@ def _up(args: argparse.Namespace) -> int:
     limits = Limits(max_envelope_kb=args.max_envelope_kb, max_shells_per_user=args.max_shells_per_user,
                     max_operations_per_user=args.max_operations_per_user, idle_timeout_ms=args.idle_timeout_ms)
     meta = fleet.create(args.dir, args.hosts, args.scenario or ["fresh"], args.latency_ms, args.fault or [], args.port,
-                        args.transport, args.host_transport or [], limits)
+                        args.transport, args.host_transport or [], limits, args.serve_peer_modules)
     paths = fleet.FleetDir(args.dir)
     log = open(paths.log, "w", encoding="utf-8")
     command = [sys.executable, "-m", "rds_sim.cli", "serve", "--dir", paths.root]
@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--idle-timeout-ms", type=int, default=defaults.idle_timeout_ms,
                     help="winrs IdleTimeout: a shell unused this long is closed (Windows default 7200000)")
     up.add_argument("--collection", default=None, help="collection checkout whose agent the hosts accept")
+    up.add_argument("--serve-peer-modules", action="store_true",
+                    help="benchmark only: also answer ansible.windows win_reg_stat, win_regedit, win_shell and "
+                         "trivial commands (echo ok, hostname) from the same host model")
     serve = sub.add_parser("serve", help="run the server of an existing fleet in the foreground")
     serve.add_argument("--dir", required=True)
     serve.add_argument("--collection", default=fleet.DEFAULT_COLLECTION_ROOT)

@@ -88,7 +88,7 @@ class FleetDir:
 
 def create(directory: str, count: int, scenario_list: list[str], latency_ms: float,
            faults: list[str], port: int = 0, transport: str = "basic", host_transports: t.Sequence[str] = (),
-           limits: Limits | None = None) -> dict[str, t.Any]:
+           limits: Limits | None = None, serve_peer_modules: bool = False) -> dict[str, t.Any]:
     """Write a new fleet's host states, metadata, credentials, certificates and inventory."""
     for scenario in scenario_list:
         scenarios.validate(scenario)
@@ -118,7 +118,8 @@ def create(directory: str, count: int, scenario_list: list[str], latency_ms: flo
         paths.write_json(paths.host_file(name), state)
     meta = {"port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
             "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now,
-            "transport": transport, "host_transports": overrides, "limits": dataclasses.asdict(limits)}
+            "transport": transport, "host_transports": overrides, "limits": dataclasses.asdict(limits),
+            "serve_peer_modules": serve_peer_modules}
     _prepare_listeners(paths, meta)
     paths.write_json(paths.meta, meta)
     write_inventory(paths, meta, states)
@@ -207,6 +208,8 @@ class FleetServer:
         # pyspnego's NTLM acceptor reads the accounts it accepts from this file.
         os.environ["NTLM_USER_FILE"] = self.paths.ntlm_users
         self.runtime = AgentRuntime(collection_root)
+        # Off unless the fleet was created for benchmarking: normally every script but ours is refused.
+        self.serve_peer_modules = bool(self.meta.get("serve_peer_modules"))
         self.hosts: dict[str, Host] = {}
         for name in self.meta["hosts"]:
             with open(self.paths.host_file(name), encoding="utf-8") as handle:

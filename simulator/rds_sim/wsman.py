@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rds_sim import limits as quotas
 from rds_sim import message_encryption
+from rds_sim import peer_modules
 from rds_sim.agent import AgentRuntime, ScriptRefused
 from rds_sim.auth import ConnectionAuth
 from rds_sim.host import Host
@@ -66,6 +67,7 @@ class Fleet(t.Protocol):
     username: str
     password: str
     limits: quotas.Limits
+    serve_peer_modules: bool
 
     def host(self, name: str) -> Host | None: ...
 
@@ -359,6 +361,13 @@ class ShellTable:
             host.dirty = True
             fleet.host_changed(host)
             raise DropConnection()
+        # Benchmark fleets only: ansible.windows modules and trivial commands, from the same host model.
+        if fleet.serve_peer_modules:
+            with host.lock:
+                served = peer_modules.serve(host, command.command_line, bytes(command.stdin))
+            if served is not None:
+                fleet.host_changed(host)
+                return served
         try:
             fleet.runtime.verify_command(command.command_line)
             stdout = fleet.runtime.run(host, bytes(command.stdin))

@@ -18,10 +18,13 @@ class SimFleet:
         self.inventory = os.path.join(self.dir, "inventory.yml")
 
     def up(self, hosts: int, scenarios: list[str], faults: t.Iterable[str] = (), latency_ms: float = 0,
-           transport: str = "basic", host_transports: t.Iterable[str] = (), limits: dict[str, int] | None = None) -> "SimFleet":
+           transport: str = "basic", host_transports: t.Iterable[str] = (), limits: dict[str, int] | None = None,
+           serve_peer_modules: bool = False) -> "SimFleet":
         """Start a fleet; limits maps `rds-sim up` limit flags without dashes (max_shells_per_user=3) to values."""
         command = [tool("rds-sim"), "up", "--dir", self.dir, "--hosts", str(hosts), "--latency-ms", str(latency_ms),
                    "--transport", transport]
+        if serve_peer_modules:
+            command.append("--serve-peer-modules")
         for scenario in scenarios:
             command += ["--scenario", scenario]
         for fault in faults:

@@ -4,13 +4,11 @@ set_stats artifacts for workflow branching, and a check-mode job's changed/diff 
 from __future__ import annotations
 
 import os
-import shutil
 
-import ansible_runner
 import pytest
 
 from tests.helpers.fleet import SimFleet
-from tests.helpers.paths import ROOT, tool
+from tests.helpers.runner import artifact_data, job
 
 SCENARIOS = ["fresh", "per_user", "gpo_conflict", "grace_expiring"]
 
@@ -22,38 +20,18 @@ def fleet(tmp_path_factory):
     fleet.down()
 
 
-def job(fleet, private_dir, playbook, extravars=None, cmdline=None):
-    """One job as a controller would run it: a private data directory with inventory and env."""
-    os.makedirs(private_dir / "inventory", exist_ok=True)
-    shutil.copy(fleet.inventory, private_dir / "inventory" / "hosts.yml")
-    # The job's project is the collection's playbooks directory, as a project checkout would be.
-    if not (private_dir / "project").exists():
-        os.symlink(os.path.join(ROOT, "playbooks"), private_dir / "project")
-    return ansible_runner.run(
-        private_data_dir=str(private_dir), playbook=playbook,
-        extravars=extravars or {}, cmdline=cmdline, quiet=True,
-        envvars={"PATH": os.path.dirname(tool("ansible-playbook")) + os.pathsep + os.environ.get("PATH", ""),
-                 "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "collections"),
-                 "NO_PROXY": "127.0.0.1,localhost", "ANSIBLE_NOCOLOR": "1"},
-    )
-
-
-def artifact_data(run):
-    stats = [event for event in run.events if event["event"] == "playbook_on_stats"]
-    return stats[-1]["event_data"].get("artifact_data") or {}
-
-
 def test_drift_check_job_events_and_set_stats_artifacts(fleet, tmp_path):
     fleet.reset_stats()
     run = job(fleet, tmp_path, "drift_check.yml", {"drift_check_baseline": {"mode": "per_user"}}, cmdline="--check")
     assert run.status == "successful" and run.rc == 0
     reads = [event for event in run.events if event["event"] == "runner_on_ok"
-             and event["event_data"].get("task") == "Read the licensing state"]
+             and event["event_data"].get("task") == "Compare the licensing state with the baseline"]
     assert sorted(event["event_data"]["host"] for event in reads) == ["fresh-01", "gpo-conflict-03", "grace-expiring-04",
                                                                       "per-user-02"]
     drift = artifact_data(run)["drift_check"]
     assert sorted(drift) == ["fresh-01", "gpo-conflict-03", "grace-expiring-04", "per-user-02"]
     assert drift["per-user-02"]["drift"] == [] and drift["gpo-conflict-03"]["policy_controlled"] is True
+    assert drift["per-user-02"]["drifted"] is False and drift["fresh-01"]["drifted"] is True
     assert all(counters["writes"] == 0 for counters in fleet.stats().values())
 
 
@@ -61,7 +39,10 @@ def test_check_job_reports_changed_and_diff_events_and_writes_nothing(fleet, tmp
     fleet.reset_stats()
     run = job(fleet, tmp_path, "configure_licensing.yml", {"licensing_mode_policy_conflict": "warn"},
               cmdline="--check --diff")
-    assert run.status == "successful", run.stdout.read()[-3000:]
+    text = run.stdout.read()
+    assert run.status == "successful", text[-3000:]
+    # The per-host lines say a check run wrote nothing.
+    assert "[check mode] fresh-01: licensing changed" in text and "[check mode, nothing written] Changed " in text
     changed = {event["event_data"]["host"]: event["event_data"]["res"] for event in run.events
                if event["event"] == "runner_on_ok" and event["event_data"].get("task") == "Set the licensing mode and license servers"}
     assert changed["fresh-01"]["changed"] is True and "+LicensingMode: per_user (4)" not in str(changed["per-user-02"].get("diff"))
@@ -71,7 +52,7 @@ def test_check_job_reports_changed_and_diff_events_and_writes_nothing(fleet, tmp
 
 
 def test_report_job_publishes_the_summary_for_workflow_branching(fleet, tmp_path):
-    run = job(fleet, tmp_path, "licensing_report.yml", {"report_dir": str(tmp_path / "report")})
+    run = job(fleet, tmp_path, "licensing_report.yml", {"report_dir": str(tmp_path / "report"), "target_hosts": "all"})
     assert run.status == "successful"
     data = artifact_data(run)
     assert int(data["licensing_critical_count"]) == 1  # grace-expiring-04 has 5 days left

@@ -23,6 +23,7 @@ FAULTS = {
     "truncated": "truncated_output",
     "slow": "latency_ms:400",
     "hung": "hang_s:8",
+    "filtered_token": "not_elevated",
 }
 
 
@@ -97,6 +98,13 @@ def test_latency_only_slows_the_host_down(fault_run):
     result = result_for(fault_run, "slow")
     assert not result.get("failed")
     assert result["licensing"]["mode"]["effective_name"] == "not_configured"
+
+
+def test_a_filtered_token_is_warned_about(fault_run):
+    """agent.elevated false (UAC-filtered local account) reads on, but says why keys look absent."""
+    _hosts, run, _fleet = fault_run
+    assert result_for(fault_run, "filtered_token")["agent"]["elevated"] is False
+    assert run.output.count("without administrator rights (agent.elevated is false)") == 1
 
 
 def test_non_windows_host_is_refused_with_a_clear_message(tmp_path):

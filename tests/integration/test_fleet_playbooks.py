@@ -4,6 +4,7 @@ writes and answers the same with --check, configuration in batches, role argumen
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -26,6 +27,21 @@ def play(fleet, name, results_dir, args=(), **extra):
     return run_playbook(f"remote_desktop.licensing.{name}", fleet.inventory, str(results_dir), extra, args=list(args))
 
 
+VOLATILE = ("read_at", "run_id", "saved_at")
+
+
+def stable(results):
+    """Saved results without when and by which run they were read."""
+    return {host: {key: value for key, value in result.items() if key not in VOLATILE} for host, result in results.items()}
+
+
+def recap(output):
+    """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
+    found = re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M)
+    return {host: {"ok": int(ok), "changed": int(changed), "unreachable": int(down), "failed": int(failed)}
+            for host, ok, changed, down, failed in found}
+
+
 def drift_of(run):
     return {host: sorted(item["setting"] for item in result["drift"]) for host, result in run.results.items() if result["drift"]}
 
@@ -37,7 +53,12 @@ def test_drift_check_lists_exactly_what_differs_and_never_writes(fleet, tmp_path
     checked = play(fleet, "drift_check", tmp_path / "check", ["--check"], drift_check_results_dir=str(tmp_path / "check"),
                    **options)
     assert normal.rc == 0 and checked.rc == 0, normal.output
-    assert normal.results == checked.results
+    assert stable(normal.results) == stable(checked.results)
+    assert all(result["read_at"] and result["run_id"] for result in normal.results.values())
+    assert f"results saved in {tmp_path / 'normal'}" in normal.output
+    # Without --check a read-only job changes nothing; with --check the drifting hosts are the changed ones.
+    assert {host for host, counts in recap(normal.output).items() if counts["changed"]} == set()
+    assert {host for host, counts in recap(checked.output).items() if counts["changed"]} == set(drift_of(checked))
     assert drift_of(normal) == {
         "fresh-01": ["license_servers", "mode"],
         "per-device-02": ["mode"],
@@ -78,7 +99,8 @@ def test_grace_report_classifies_each_host(fleet, tmp_path):
     run = play(fleet, "grace_report", tmp_path / "grace", grace_report_results_dir=str(tmp_path / "grace"))
     assert run.rc == 0, run.output
     classes = {host: result["class"] for host, result in run.results.items()}
-    assert classes["fresh-01"] == "ok" and classes["per-device-02"] == "ok"
+    # Not configured, still in grace: not "ok" (green); configured with days left: ok.
+    assert classes["fresh-01"] == "unlicensed" and classes["per-device-02"] == "ok"
     assert classes["grace-expiring-04"] == "critical"
     assert run.results["grace-expiring-04"]["days_left"] in (4, 5)
 
@@ -117,4 +139,6 @@ def test_playbooks_parse_and_list_their_hosts(fleet):
         assert run.rc == 0, run.output
     listed = run_playbook("remote_desktop.licensing.grace_reset", fleet.inventory, "/tmp/unused-results",
                           {"target_hosts": "scenario_fresh"}, args=["--list-hosts"])
-    assert "fresh-01" in listed.output and "per-device-02" not in listed.output
+    # The first play is the pattern check (all hosts, one task); the reset play gets only the group.
+    reset_play = listed.output.split("Reset the grace period (lab)")[1]
+    assert "fresh-01" in reset_play and "per-device-02" not in reset_play

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -28,7 +29,7 @@ def fleet(tmp_path_factory):
 
 
 def collect(fleet, report_dir, args=(), **extra):
-    variables = {"report_dir": str(report_dir), "baseline": BASELINE, **extra}
+    variables = {"report_dir": str(report_dir), "baseline": BASELINE, "target_hosts": "all", **extra}
     return run_playbook("remote_desktop.licensing.licensing_report", fleet.inventory, str(report_dir / "unused"),
                         variables, args=list(args))
 
@@ -72,8 +73,8 @@ def test_csv_has_the_documented_header_and_one_row_per_host(whole):
     report_dir, _report = whole
     with open(report_dir / "report.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["host", "status", "os", "mode", "mode_source", "license_servers", "grace_days_left",
-                             "grace_state", "grace_class", "drift_count", "error"]
+    assert list(rows[0]) == ["host", "status", "read_at", "stale", "os", "mode", "mode_source", "license_servers",
+                             "grace_days_left", "grace_state", "grace_class", "drift_count", "warnings", "error"]
     assert [row["host"] for row in rows] == sorted(SCENARIOS_HOSTS())
     gpo = next(row for row in rows if row["host"] == "gpo-conflict-03")
     assert gpo["license_servers"] == "ls01.example.test;ls02.example.test" and gpo["mode_source"] == "policy"
@@ -86,24 +87,28 @@ def SCENARIOS_HOSTS():  # noqa: N802 - reads like the constant it derives from
 def test_markdown_summary_table(whole):
     report_dir, _report = whole
     text = (report_dir / "report.md").read_text(encoding="utf-8")
-    assert "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical |" in text
-    assert f"| {len(SCENARIOS)} | 6 | 1 | 0 | 5 | 2 |" in text
+    assert "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical | Stale |" in text
+    assert f"| {len(SCENARIOS)} | 6 | 1 | 0 | 5 | 2 | 0 |" in text
 
 
 def test_three_slices_rendered_afterwards_give_the_same_report(fleet, whole, tmp_path):
     _dir, report = whole
     hosts = SCENARIOS_HOSTS()
-    for part in range(3):
-        run = collect(fleet, tmp_path, ["--limit", ",".join(hosts[part::3])], render_report=False)
+    for part in range(3):  # every slice of one workflow saves with the same run id
+        run = collect(fleet, tmp_path, ["--limit", ",".join(hosts[part::3])], render_report=False, run_id="workflow-7")
         assert run.rc == 0, run.output
         assert not (tmp_path / "report.json").exists()
     render = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
-                          {"report_dir": str(tmp_path), "baseline": BASELINE})
+                          {"report_dir": str(tmp_path), "baseline": BASELINE, "run_id": "workflow-7", "target_hosts": "all"})
     assert render.rc == 0, render.output
     with open(tmp_path / "report.json", encoding="utf-8") as handle:
         sliced = json.load(handle)
+    assert sliced["summary"]["stale"] == [] and sliced["run_id"] == "workflow-7"
     for document in (sliced, report):
-        document.pop("generated_at")
+        for key in ("generated_at", "run_id"):
+            document.pop(key)
+        for host in document["hosts"]:
+            host.pop("read_at"), host.pop("run_id")
     assert sliced == report
 
 
@@ -111,11 +116,50 @@ def test_a_host_without_any_saved_result_is_missing_not_dropped(fleet, tmp_path)
     run = collect(fleet, tmp_path, ["--limit", "fresh-01"], render_report=False)
     assert run.rc == 0, run.output
     render = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
-                          {"report_dir": str(tmp_path)})
+                          {"report_dir": str(tmp_path), "target_hosts": "all"})
     assert render.rc == 0, render.output
     with open(tmp_path / "report.json", encoding="utf-8") as handle:
         summary = json.load(handle)["summary"]
     assert summary["hosts"] == len(SCENARIOS) and len(summary["missing"]) == len(SCENARIOS) - 1
+
+
+def test_a_result_left_from_an_earlier_run_is_shown_stale_or_excluded(fleet, tmp_path):
+    first = collect(fleet, tmp_path, render_report=False, run_id="monday")
+    assert first.rc == 0, first.output
+    second = collect(fleet, tmp_path, ["--limit", "fresh-01,per-device-02"], run_id="tuesday")
+    assert second.rc == 0, second.output
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    hosts = {item["host"]: item for item in report["hosts"]}
+    assert report["run_id"] == "tuesday" and hosts["fresh-01"]["stale"] is False
+    assert hosts["gpo-conflict-03"]["stale"] is True and hosts["gpo-conflict-03"]["run_id"] == "monday"
+    assert hosts["gpo-conflict-03"]["read_at"] and "earlier run" in hosts["gpo-conflict-03"]["warnings"][0]
+    assert sorted(report["summary"]["stale"]) == sorted(set(SCENARIOS_HOSTS()) - {"fresh-01", "per-device-02"})
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "ok (stale)" in page and "Run tuesday" in page
+    excluded = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
+                            {"report_dir": str(tmp_path), "target_hosts": "all", "stale_results": "exclude"})
+    assert excluded.rc == 0, excluded.output
+    summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["reachable"] == 2 and len(summary["excluded_stale"]) == len(SCENARIOS) - 2
+
+
+def test_default_report_dir_is_outside_the_collection_and_a_collection_path_is_refused(fleet, tmp_path):
+    home = tmp_path / "home"
+    run = run_playbook("remote_desktop.licensing.licensing_report", fleet.inventory, str(tmp_path / "unused"),
+                       {}, env={"HOME": str(home)})
+    assert run.rc == 0, run.output
+    default = home / ".ansible" / "remote_desktop.licensing" / "reports" / "licensing_report"
+    assert (default / "report.html").exists() and f"Fleet report written to {default}" in run.output
+    # A read-only job, render step included: no host is reported changed.
+    assert re.findall(r"changed=(\d+)", run.output) and set(re.findall(r"changed=(\d+)", run.output)) == {"0"}
+    # The default target is rds_session_hosts, not every host of the inventory.
+    assert sorted(os.listdir(default / "hosts")) == ["fresh-01.json", "gpo-conflict-03.json", "grace-expired-05.json",
+                                                     "grace-expiring-04.json", "per-device-02.json", "per-user-07.json"]
+    # What the playbooks used to default to: a directory beside the playbook, inside the installed collection.
+    refused = run_playbook("remote_desktop.licensing.licensing_report", fleet.inventory, str(tmp_path / "unused"),
+                           {"report_dir": "{{ playbook_dir }}/licensing-report"}, env={"HOME": str(home)})
+    assert refused.rc != 0
+    assert "inside an installed collection" in refused.output and "Set report_dir to a directory outside it" in refused.output
 
 
 def chromium() -> str | None:

@@ -30,6 +30,8 @@ MAX_PYTHON = {"2.16": (3, 12), "2.17": (3, 12), "2.18": (3, 13), "2.19": (3, 13)
 # Connection name -> the rds-sim transport that serves it; the first three are what CI proves.
 CONNECTIONS = {"winrm-ntlm": "ntlm", "winrm-https": "https", "psrp": "psrp", "winrm-basic": "basic"}
 DEFAULT_CONNECTIONS = ("winrm-ntlm", "winrm-https", "psrp")
+# Cells whose every message must arrive sealed (NTLM message encryption over plain HTTP).
+SEALED = ("winrm-ntlm", "psrp")
 # What each cell's controller needs besides ansible-core (pywinrm for winrm, pypsrp for psrp).
 CONTROLLER_PACKAGES = ("pywinrm>=0.4.3", "pypsrp>=0.8", "jmespath>=1.0")
 
@@ -174,6 +176,9 @@ def main() -> int:
                     host_stats = fleet.stats().get(cell["host"], {})
                     cell["commands"] = host_stats.get("commands")
                     cell["longest_command_line"] = host_stats.get("longest_command_line")
+                    cell["sealed_requests"] = host_stats.get("sealed_requests", 0)
+                    if cell["passed"] and cell["connection"] in SEALED and not cell["sealed_requests"]:
+                        cell.update(passed=False, error="the host received no sealed (encrypted) message")
     finally:
         for fleet in fleets.values():
             fleet.down()

@@ -33,6 +33,16 @@ def test_build_install_and_document(tmp_path):
     for module, options in MODULE_OPTIONS.items():
         documented = documents[f"remote_desktop.licensing.{module}"]["doc"]
         assert set(documented.get("options") or {}) == options, module
+    # Each filter shows its own documentation (licensing_grace_class used to show licensing_drift's).
+    filters = subprocess.run([tool("ansible-doc"), "--json", "-t", "filter", "remote_desktop.licensing.licensing_grace_class",
+                              "remote_desktop.licensing.licensing_drift"], cwd=tmp_path, capture_output=True, text=True,
+                             env=env, timeout=300)
+    assert filters.returncode == 0, filters.stderr
+    filter_docs = json.loads(filters.stdout)
+    grace = filter_docs["remote_desktop.licensing.licensing_grace_class"]["doc"]
+    assert grace["name"] == "licensing_grace_class" and "Classify" in grace["short_description"]
+    assert set(grace["options"]) == {"_input", "warning_days", "critical_days"}
+    assert filter_docs["remote_desktop.licensing.licensing_drift"]["doc"]["name"] == "licensing_drift"
 
 
 # Every module and its public options: a change here is a change of the collection's public surface.
@@ -46,4 +56,8 @@ MODULE_OPTIONS = {
     "registry_restore": {"src", "allow_other_host", "backup", "backup_dir"},
     "mslicensing": {"state", "views", "recreate_for_users", "backup_dir"},
     "grace_period": {"state", "warning_days", "acknowledge_lab_use", "restart", "backup_dir"},
+    "licensing_baseline": {"baseline"},
+    "batch_results": {"kind", "results", "results_dir", "results_dir_variable", "run_id", "warning_days", "critical_days"},
+    "fleet_report": {"results_dir", "hosts", "output_dir", "formats", "warning_days", "critical_days", "baseline", "run_id",
+                     "stale"},
 }

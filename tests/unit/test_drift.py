@@ -62,11 +62,49 @@ def test_unknown_baseline_settings_are_refused():
 
 
 @pytest.mark.parametrize("host,expected", [
-    (report(local_mode=5, days=100), "ok"), (report(local_mode=5, days=20), "warning"),
+    # Not configured and still in grace is not "ok": the host stops taking sessions when grace ends.
+    (report(local_mode=5, days=100), "unlicensed"), (report(local_mode=5, days=20), "warning"),
     (report(local_mode=5, days=7), "critical"), (report(local_mode=5, days=0, state="expired"), "critical"),
-    (report(local_mode=4, local_servers=["ls01"], days=0, state="expired"), "ok"),
+    (report(local_mode=4, local_servers=["ls01"], days=60), "ok"),
+    # 0 days with licensing configured: configuration alone does not prove a CAL is issued.
+    (report(local_mode=4, local_servers=["ls01"], days=0, state="expired"), "unknown"),
     (report(local_mode=5, days=None, state="unknown"), "unknown"),
-    (report(local_mode=5, days=None, state="not_applicable"), "ok"),
+    (report(local_mode=5, days=None, state="not_applicable"), "not_applicable"),
 ])
 def test_grace_classes(host, expected):
     assert _drift.grace_class(host, 30, 7) == expected
+    assert expected in _drift.GRACE_CLASSES and expected in _drift.GRACE_MEANINGS
+
+
+@pytest.mark.parametrize("servers", ["ls01, ls02", "ls01,ls02", "ls01\nls02\n", " ls01 ,\r\n ls02 ", ["ls01", " ls02"],
+                                     ["ls01, ls02"]])
+def test_survey_server_lists_are_split_and_trimmed(servers):
+    """AWX survey text (comma or newline separated, with spaces) compares like a list; never split into characters."""
+    host = report(local_mode=4, local_servers=["LS01", "ls02"])
+    assert _drift.drift(host, {"license_servers": servers}) == []
+    assert _drift.normalise_baseline({"license_servers": servers})["license_servers"] == ["ls01", "ls02"]
+
+
+def test_text_booleans_and_numbers_from_extra_vars_are_converted():
+    host = report(policy_mode=2, local_mode=4)
+    assert _drift.drift(host, {"forbid_policy_conflicts": "false"}) == []
+    assert settings(_drift.drift(host, {"forbid_policy_conflicts": "yes"})) == ["mode_policy_conflict"]
+    assert _drift.normalise_baseline({"min_grace_days": "14"}) == {"min_grace_days": 14}
+    with pytest.raises(_drift.BaselineError, match="baseline"):
+        _drift.normalise_baseline({"forbid_policy_conflicts": "perhaps"})
+
+
+def test_empty_survey_fields_are_not_checked():
+    assert _drift.normalise_baseline({"mode": "", "license_servers": None, "min_grace_days": 14}) == {"min_grace_days": 14}
+
+
+def test_messages_show_lists_as_text_not_python_reprs():
+    items = _drift.drift(report(policy_mode=2, local_mode=2, policy_servers=["a", "b"], local_servers=["c"]),
+                         {"license_servers": ["a", "b"], "forbid_policy_conflicts": True})
+    line = _drift.drift_line("h1", items)
+    assert "[" not in line and "'" not in line
+    assert "policy a, b; local c" in line
+    diff = _drift.drift_diff("h1", [{"setting": "license_servers", "expected": ["a", "b"], "actual": [],
+                                     "source": "unset", "gpo_overrides_local_fix": False}])
+    assert diff["before"] == "license_servers: (none)\n" and diff["after"] == "license_servers: a, b\n"
+    assert _drift.drift_line("h2", []) == "h2: no drift"

@@ -21,9 +21,9 @@ def licensing(mode=5, servers=None, days=10, state="expiring", warnings=()):
         "role": {"rdsh_installed": True}, "warnings": list(warnings)}}
 
 
-def build(results, hosts, baseline=None):
-    records = [fleet.record(host, results.get(host), THRESHOLDS, baseline) for host in hosts]
-    return fleet.build(records, THRESHOLDS, baseline, "2026-11-28T10:00:00Z")
+def build(results, hosts, baseline=None, run_id=None, exclude_stale=False):
+    records = [fleet.record(host, results.get(host), THRESHOLDS, baseline, run_id, exclude_stale) for host in hosts]
+    return fleet.build(records, THRESHOLDS, baseline, "2026-11-28T10:00:00Z", run_id)
 
 
 def test_statuses_and_summary():
@@ -35,7 +35,8 @@ def test_statuses_and_summary():
     assert [item["host"] for item in report["hosts"]] == ["a", "b", "c", "d", "e"]
     assert (summary["reachable"], summary["unreachable"], summary["failed"], summary["missing"]) == (2, ["b"], ["c"], ["e"])
     assert summary["by_mode"] == {"not_configured": 1, "per_user": 1}
-    assert summary["by_grace_class"] == {"ok": 1, "warning": 1}
+    # d is configured but its grace period is over: not verified, so "unknown", never "ok".
+    assert summary["by_grace_class"] == {"unknown": 1, "warning": 1}
     assert summary["drifted_hosts"] == ["a"] and summary["critical_hosts"] == []
 
 
@@ -50,7 +51,7 @@ def test_markdown_escapes_pipes():
     text = fleet.to_markdown(build({HOSTILE: licensing()}, [HOSTILE]))
     assert "evil<script>alert(1)</script>\\|" in text
     row = next(line for line in text.splitlines() if line.startswith("| evil"))
-    assert row.count(" | ") == 7
+    assert row.count(" | ") == 9
 
 
 def test_html_escapes_everything_and_fetches_nothing():
@@ -64,3 +65,41 @@ def test_html_escapes_everything_and_fetches_nothing():
 def test_json_round_trips():
     report = build({"a": licensing()}, ["a"])
     assert json.loads(fleet.to_json(report)) == report
+
+
+def test_without_a_baseline_the_report_says_drift_was_not_checked():
+    report = build({"a": licensing(5, None, 100, "active")}, ["a"])
+    host = report["hosts"][0]
+    assert host["drift"] is None and host["drift_count"] is None and report["summary"]["drift_checked"] is False
+    assert host["grace_class"] == "unlicensed"  # not configured: not green
+    page, text = fleet.to_html(report), fleet.to_markdown(report)
+    assert "No drift" not in page and "no baseline given" in page.lower()
+    assert "no baseline given" in text and "not checked" in text
+    assert list(csv.DictReader(io.StringIO(fleet.to_csv(report))))[0]["drift_count"] == ""
+
+
+def test_results_of_an_earlier_run_are_stale_or_excluded():
+    old = {**licensing(), "run_id": "run-1", "read_at": "2026-11-20T08:00:00Z"}
+    new = {**licensing(4, ["ls01"], 60, "active"), "run_id": "run-2", "read_at": "2026-11-28T08:00:00Z"}
+    shown = build({"old": old, "new": new}, ["old", "new"], run_id="run-2")
+    hosts = {item["host"]: item for item in shown["hosts"]}
+    assert hosts["old"]["stale"] is True and hosts["new"]["stale"] is False and shown["summary"]["stale"] == ["old"]
+    assert hosts["old"]["read_at"] == "2026-11-20T08:00:00Z" and "earlier run" in hosts["old"]["warnings"][0]
+    assert "ok (stale)" in fleet.to_html(shown) and 'class="stale"' in fleet.to_html(shown)
+    excluded = build({"old": old, "new": new}, ["old", "new"], run_id="run-2", exclude_stale=True)
+    hosts = {item["host"]: item for item in excluded["hosts"]}
+    assert hosts["old"]["status"] == "stale" and hosts["old"]["mode"] is None
+    assert excluded["summary"]["excluded_stale"] == ["old"] and excluded["summary"]["reachable"] == 1
+
+
+def test_warnings_column_legend_and_colours_a_manager_can_read():
+    report = build({"a": licensing(4, ["ls01", "ls02"], 0, "expired", warnings=["GPO overrides the mode"]),
+                    "b": licensing(5, None, 100, "active")}, ["a", "b"], {"license_servers": ["ls09"]})
+    row = {item["host"]: item for item in csv.DictReader(io.StringIO(fleet.to_csv(report)))}
+    assert "GPO overrides the mode" in row["a"]["warnings"] and "not verified" in row["a"]["warnings"]
+    page = fleet.to_html(report)
+    assert 'id="legend"' in page and "Unknown (not verified)" in page and "Not licensed (in grace)" in page
+    assert 'class="c-unknown"' in page and 'class="c-unlicensed"' in page
+    assert fleet.CLASS_COLOURS["unknown"] != fleet.CLASS_COLOURS["ok"]
+    # Lists are written as text, never as Python reprs.
+    assert "[&#x27;" not in page and "['" not in page and "ls01, ls02" in page

@@ -76,3 +76,17 @@ def test_zero_days_left_on_a_licensed_host_is_not_alarming():
 def test_expiring_threshold_is_respected():
     assert build("grace_expiring")["grace_period"]["state"] == "expiring"
     assert build("fresh")["grace_period"]["state"] == "active"
+
+
+def test_policy_override_warnings_read_as_words_not_python_reprs():
+    from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _host_report
+
+    notes = _host_report._warnings({
+        "role": {"rdsh_installed": True},
+        "mode": {"effective": 2, "source": "policy", "policy": 2, "policy_name": "per_device", "local": 4,
+                 "local_name": "per_user"},
+        "license_servers": {"effective": ["ls01", "ls02"], "source": "policy", "policy": ["ls01", "ls02"], "local": ["ls03"]},
+    })
+    assert "Group Policy sets the licensing mode (per_device (2)) and overrides the local value (per_user (4))" in notes[0]
+    assert "Group Policy sets the license server list (ls01, ls02) and overrides the local value (ls03)" in notes[1]
+    assert not any("[" in note or "'" in note for note in notes)

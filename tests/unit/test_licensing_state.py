@@ -78,5 +78,6 @@ def test_configured_needs_a_licensed_mode_and_a_server():
 
 def test_the_grace_class_filter_sees_a_reg_sz_server_as_configured():
     info, _before = both_readers(string_servers_host("ls01"))
-    info["grace_period"] = {"state": "expired", "days_left": 0}
-    assert _drift.grace_class(info, 30, 7) == "ok"
+    info["grace_period"] = {"state": "active", "days_left": 50}
+    assert _drift.grace_class(info, 30, 7) == "ok"  # a host without servers in effect would be "unlicensed"
+    assert _drift.licensing_configured(info)

@@ -120,3 +120,10 @@ def test_diff_text_names_mode_and_number():
     text = plan.diff_text(plan.state(lookup_of(GPO)), "local")
     assert "LicensingMode: per_user (4)" in text and "license servers: ls03" in text
     assert "effective: per_device (2) from policy" in text
+
+
+@pytest.mark.parametrize("servers", [["ls01.example.com, ls02.example.com"], ["ls01.example.com", " ls02.example.com"],
+                                     ["ls01.example.com\nls02.example.com"]])
+def test_survey_text_server_lists_are_split_and_trimmed(servers):
+    """What ansible-core's list type makes of an AWX survey answer such as "ls01, ls02" or one name per line."""
+    assert plan.parse_request(args(license_servers=servers)).servers == ["ls01.example.com", "ls02.example.com"]

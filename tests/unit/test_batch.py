@@ -1,0 +1,56 @@
+"""Per-batch records and lines of the roles, and where controller-side files may go."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_paths
+
+OPTIONS = {"warning_days": 30, "critical_days": 7}
+
+
+def licensing(mode=5, servers=(), days=100, state="active"):
+    return {"licensing": {"mode": {"effective": mode, "effective_name": {4: "per_user", 5: "not_configured"}[mode]},
+                          "license_servers": {"effective": list(servers)},
+                          "grace_period": {"days_left": days, "state": state}, "warnings": []}, "read_at": "T"}
+
+
+def test_drift_check_fleet_line_names_the_drifted_hosts():
+    results = {"a": {"drifted": True, "drift": [{"setting": "mode"}], "summary": "a: DRIFT ..."},
+               "b": {"drifted": False, "drift": [], "summary": "b: no drift"}}
+    records = {host: _batch.drift_check(host, result, OPTIONS)[0] for host, result in results.items()}
+    assert _batch.fleet_line("drift_check", records) == "Drift on 1 of 2 host(s): a"
+    assert _batch.drift_check("c", {"unreachable": True, "msg": "refused"}, OPTIONS)[1] == "c: unreachable, not checked (refused)"
+
+
+def test_grace_report_classifies_in_one_place():
+    record, line = _batch.grace_report("a", licensing(4, ["ls01"], 0, "expired"), OPTIONS)
+    assert record["class"] == "unknown" and line.startswith("a: UNKNOWN 0 grace day(s)")
+    assert "[" not in line  # servers as text
+    record, _line = _batch.grace_report("b", licensing(days=5, state="expiring"), OPTIONS)
+    assert record["class"] == "critical" and record["licensing_configured"] is False
+
+
+def test_change_lines_say_restarts_and_backups():
+    _record, line = _batch.licensing_mode("a", {"changed": True, "restarted": True, "backup_file": "/b/a.reg"}, OPTIONS)
+    assert line == "a: licensing changed; TermService restarted; backup /b/a.reg"
+    records = {"a": _record, "b": _batch.licensing_mode("b", {"changed": True, "restart_required": True}, OPTIONS)[0]}
+    assert _batch.fleet_line("licensing_mode", records) == \
+        "Changed 2 of 2 host(s): a, b; TermService restarted on a; restart pending on b"
+
+
+@pytest.mark.parametrize("path,inside", [
+    ("/usr/share/ansible/collections/ansible_collections/remote_desktop/licensing/playbooks/licensing-report", True),
+    ("~/.ansible/collections/ansible_collections/remote_desktop/licensing/backup", True),
+    ("~/.ansible/remote_desktop.licensing/reports/licensing_report", False),
+    ("/srv/rds-reports", False),
+])
+def test_paths_inside_an_installed_collection_are_refused(path, inside):
+    assert _controller_paths.inside_collection(path) is inside
+    if inside:
+        with pytest.raises(_controller_paths.InsideCollectionError, match="Set report_dir to a directory outside it"):
+            _controller_paths.refuse_inside_collection(path, "report_dir")
+    else:
+        assert _controller_paths.refuse_inside_collection(path, "report_dir") == os.path.abspath(os.path.expanduser(path))
