@@ -23,6 +23,8 @@ description:
     first, then in one call: enables the take-ownership and restore privileges, makes Administrators
     (S-1-5-32-544) the owner, grants them full control, deletes only values named like
     C(L$*TIMEBOMB*), and puts the original owner and permissions back."
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   state:
     description:

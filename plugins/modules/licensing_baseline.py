@@ -21,6 +21,8 @@ description:
     is in the result (C(drifted), C(drift), C(summary)).
   - For AWX surveys, O(baseline.license_servers) also takes one string of names separated by commas
     or line breaks (V(ls01, ls02)), and booleans and numbers may be given as text.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   baseline:
     description:
@@ -76,7 +78,7 @@ drifted:
   returned: success
   type: bool
 drift:
-  description: One item per drifted setting, as the M(remote_desktop.licensing.licensing_drift) filter returns them.
+  description: One item per drifted setting, as the P(remote_desktop.licensing.licensing_drift#filter) filter returns them.
   returned: success
   type: list
   elements: dict

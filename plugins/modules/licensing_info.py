@@ -24,6 +24,8 @@ description:
     configured or a Group Policy value that overrides the local one.
   - The module runs on the controller and sends the collection's fixed PowerShell agent through
     the task's connection. It never writes to the host.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   gather_subset:
     description:

@@ -24,6 +24,8 @@ description:
     the data was written in the task. See O(values[].data) for the rules per type.
   - The module runs on the controller and sends the collection's fixed PowerShell agent through
     the task's connection. Paths, names and data travel as data, never as script text.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   values:
     description:

@@ -8,6 +8,8 @@ import os
 import subprocess
 import tarfile
 
+import yaml
+
 from tests.helpers.paths import ROOT, tool
 
 
@@ -18,11 +20,19 @@ def test_build_install_and_document(tmp_path):
     with tarfile.open(artifact) as archive:
         names = archive.getnames()
     assert "plugins/plugin_utils/_agent.ps1" in names and "plugins/action/licensing_info.py" in names
-    assert not [name for name in names if name.startswith(("simulator", "tests/unit", "tests/integration", ".venv"))]
+    assert not [name for name in names if name.startswith(("simulator", "tests", "extensions", "demo", ".venv", "."))]
+    assert not {"pytest.ini", "Makefile", "requirements-dev.txt", "CONTRIBUTING.md", "docs/performance.md",
+                "docs/lab-validation.md", "docs/powershell-lint.md"} & set(names)
+    assert {"README.md", "LICENSE", "requirements.txt", "meta/runtime.yml", "schemas/fleet_report.schema.json",
+            "docs/migrating-from-win_regedit.md", "changelogs/changelog.yaml"} <= set(names)
     install = tmp_path / "installed"
     # Away from this checkout's ansible.cfg, which points at the in-place collection.
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(install)}
     env.pop("ANSIBLE_CONFIG", None)
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        repository = yaml.safe_load(handle)["repository"]
+    with open(os.path.join(ROOT, "schemas", "fleet_report.schema.json"), encoding="utf-8") as handle:
+        assert json.load(handle)["$id"].startswith(repository + "/"), "the schema's $id must be under galaxy.yml's repository"
     subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", artifact, "-p", str(install)],
                    check=True, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     names = [f"remote_desktop.licensing.{module}" for module in MODULE_OPTIONS]
