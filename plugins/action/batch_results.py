@@ -35,6 +35,7 @@ def write_json(path: str, document: t.Any) -> None:
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
     NEEDS_AGENT = False
     _requires_connection = False
 

@@ -48,6 +48,7 @@ def current_run(results: dict[str, dict[str, t.Any]]) -> str | None:
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
     NEEDS_AGENT = False
     _requires_connection = False
 

@@ -19,6 +19,7 @@ SUBSETS = ["mode", "license_servers", "grace", "role"]
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         try:

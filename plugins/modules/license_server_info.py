@@ -31,6 +31,7 @@ notes:
   - The product version strings of 2016 and later CAL packs (such as V(Windows Server 2022)) have not
     been checked on real license servers.
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
   - remote_desktop.licensing.read_only
 seealso:

@@ -46,6 +46,7 @@ options:
         description: Fewer grace days left while licensing is not configured counts as drift.
         type: int
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
 attributes:
   check_mode:

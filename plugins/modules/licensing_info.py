@@ -53,6 +53,7 @@ seealso:
     description: Microsoft's guide to the registry values and Group Policy settings this module reads.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
   - remote_desktop.licensing.read_only
 author:

@@ -11,6 +11,7 @@ traceback. Option errors are AnsibleActionFail, raised before anything is sent.
 
 from __future__ import annotations
 
+import importlib
 import typing as t
 
 import yaml
@@ -38,8 +39,27 @@ def options_to_argument_spec(options: dict[str, t.Any]) -> dict[str, t.Any]:
     return spec
 
 
+_OWN_FRAGMENTS = "remote_desktop.licensing."
+
+
+def fragment_options(names: list[str]) -> dict[str, t.Any]:
+    """The options the collection's own doc fragments add, so that they are validated as documented."""
+    options: dict[str, t.Any] = {}
+    for name in names:
+        if not name.startswith(_OWN_FRAGMENTS):
+            continue
+        module_name, _dot, variant = name[len(_OWN_FRAGMENTS):].partition(".")
+        fragment = importlib.import_module(f"ansible_collections.remote_desktop.licensing.plugins.doc_fragments.{module_name}")
+        text = getattr(fragment.ModuleDocFragment, variant.upper() or "DOCUMENTATION")
+        options.update(yaml.safe_load(text).get("options") or {})
+    return options
+
+
 def argument_spec_from_doc(documentation: str) -> dict[str, t.Any]:
-    return options_to_argument_spec(yaml.safe_load(documentation).get("options") or {})
+    doc = yaml.safe_load(documentation)
+    options = fragment_options(doc.get("extends_documentation_fragment") or [])
+    options.update(doc.get("options") or {})
+    return options_to_argument_spec(options)
 
 
 class LicensingActionBase(ActionBase):
@@ -52,6 +72,8 @@ class LicensingActionBase(ActionBase):
     DOCUMENTATION = ""
     # False for plugins that only work on the controller (no agent, any connection).
     NEEDS_AGENT = True
+    # Options of the group_defaults doc fragment this module accepts and ignores (it makes no backup).
+    IGNORED_GROUP_OPTIONS: tuple[str, ...] = ()
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
@@ -60,6 +82,8 @@ class LicensingActionBase(ActionBase):
         self.lost_answer: dict[str, t.Any] | None = None
         # Raises AnsibleActionFail with ansible-core's own validation message.
         _validation, args = self.validate_argument_spec(argument_spec=argument_spec_from_doc(self.DOCUMENTATION))
+        for name in self.IGNORED_GROUP_OPTIONS:
+            args.pop(name, None)
         try:
             if self.NEEDS_AGENT:
                 check_connection(self._connection, self._play_context, self._task.action)

@@ -57,8 +57,8 @@ def test_build_install_and_document(tmp_path):
 
 # Every module and its public options: a change here is a change of the collection's public surface.
 MODULE_OPTIONS = {
-    "licensing_info": {"gather_subset", "warning_days"},
-    "license_server_info": set(),
+    "licensing_info": {"gather_subset", "warning_days", "backup_dir"},
+    "license_server_info": {"backup_dir"},
     "licensing_mode": {"mode", "allow_aad_per_user", "license_servers", "clear_license_servers", "scope",
                        "policy_conflict", "restart", "backup", "backup_dir"},
     "registry_values": {"values", "backup", "backup_dir"},
@@ -66,8 +66,9 @@ MODULE_OPTIONS = {
     "registry_restore": {"src", "allow_other_host", "backup", "backup_dir"},
     "mslicensing": {"state", "views", "recreate_for_users", "backup_dir"},
     "grace_period": {"state", "warning_days", "acknowledge_lab_use", "restart", "backup_dir"},
-    "licensing_baseline": {"baseline"},
-    "batch_results": {"kind", "results", "results_dir", "results_dir_variable", "run_id", "warning_days", "critical_days"},
+    "licensing_baseline": {"baseline", "backup_dir"},
+    "batch_results": {"kind", "results", "results_dir", "results_dir_variable", "run_id", "warning_days", "critical_days",
+                      "backup_dir"},
     "fleet_report": {"results_dir", "hosts", "output_dir", "formats", "warning_days", "critical_days", "baseline", "run_id",
-                     "stale"},
+                     "stale", "backup_dir"},
 }
