@@ -38,8 +38,7 @@ class ActionModule(LicensingActionBase):
         result = {
             "changed": bool(items) and bool(self._task.check_mode), "drifted": bool(items), "drift": items,
             "summary": _drift.drift_line(host, items), "baseline": baseline, "licensing": report,
-            "policy_controlled": (report["mode"].get("policy") is not None
-                                  or report["license_servers"].get("policy") is not None),
+            "policy_controlled": any(report[part].get("policy") is not None for part in ("mode", "license_servers")),
             "read_at": _transport.utc_now(),
         }
         if items and self._task.diff:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_mode import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as plan
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as mode_plan
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._value_change_action import KeyValues, Plan, ValueChangeAction
 
@@ -17,7 +17,7 @@ RESTART_SERVICES = ["TermService"]
 
 
 class Options(t.NamedTuple):
-    asked: plan.Request
+    asked: mode_plan.Request
     policy_conflict: str    # fail | warn | ignore
     restart: bool           # restart TermService after a change
 
@@ -27,23 +27,23 @@ class ActionModule(ValueChangeAction):
     BACKUP_NAME = "licensing-mode"
 
     def parse_options(self, args: dict[str, t.Any]) -> Options:
-        return Options(plan.parse_request(args), args["policy_conflict"], args["restart"] == "if_changed")
+        return Options(mode_plan.parse_request(args), args["policy_conflict"], args["restart"] == "if_changed")
 
     def values_to_read(self, request: Options) -> list[_changes.Wanted]:
-        return list(plan.STATE_VALUES) + (list(plan.OS_VALUES) if request.asked.mode == 6 else [])
+        return list(mode_plan.STATE_VALUES) + (list(mode_plan.OS_VALUES) if request.asked.mode == 6 else [])
 
     def extra_reads(self, request: Options) -> list[dict[str, t.Any]]:
         return [{"id": "domain", "op": "computer_system"}]
 
     def decide(self, request: Options, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
-        lookup = plan.lookup_in(key_values)
+        lookup = mode_plan.lookup_in(key_values)
         domain = self.domain(results.get("domain") or {})
         if request.asked.mode == 6:
-            plan.check_aad_supported(lookup)
-        before = plan.state(lookup)
-        conflicts = plan.policy_conflicts(request.asked, before)
+            mode_plan.check_aad_supported(lookup)
+        before = mode_plan.state(lookup)
+        conflicts = mode_plan.policy_conflicts(request.asked, before)
         if conflicts and request.policy_conflict == "fail":
-            raise FailedTaskResult("; ".join(conflicts) + ". A local change would have no effect. " + plan.GPO_ADVICE,
+            raise FailedTaskResult("; ".join(conflicts) + ". A local change would have no effect. " + mode_plan.GPO_ADVICE,
                                    policy_conflicts=conflicts, before=before, domain=domain)
         warnings = [conflict + "; the local value is set, but it has no effect while the policy is set."
                     for conflict in conflicts] if request.policy_conflict == "warn" else []
@@ -51,17 +51,17 @@ class ActionModule(ValueChangeAction):
             warnings.append("This host is in a workgroup: Per User licensing needs Active Directory to track CALs, "
                             "and workgroup hosts must use per_device (Microsoft: RDS licensing troubleshooting).")
         facts = {"lookup": lookup, "before": before, "conflicts": conflicts, "warnings": warnings, "domain": domain}
-        return Plan(plan.wanted(request.asked, lookup), facts)
+        return Plan(mode_plan.wanted(request.asked, lookup), facts)
 
-    def follow_up_ops(self, request: Options, decided: Plan) -> list[dict[str, t.Any]]:
+    def follow_up_ops(self, request: Options, plan: Plan) -> list[dict[str, t.Any]]:
         # A failed restart fails the task and its writes are undone.
         return [{"id": "restart", "op": "restart_service", "names": RESTART_SERVICES}] if request.restart else []
 
-    def shape_result(self, request: Options, decided: Plan, changes: list[_changes.Change],
+    def shape_result(self, request: Options, plan: Plan, changes: list[_changes.Change],
                      changed: bool) -> dict[str, t.Any]:
-        facts = decided.facts
+        facts = plan.facts
         before, restart = facts["before"], changed and request.restart
-        after = plan.state(plan.after_lookup(facts["lookup"], changes))
+        after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))
         result: dict[str, t.Any] = dict(
             changed=changed,
             before=before,
@@ -78,8 +78,8 @@ class ActionModule(ValueChangeAction):
         if self._task.diff:
             header = f"licensing ({request.asked.scope} values)"
             result["diff"] = {"before_header": header, "after_header": header,
-                              "before": plan.diff_text(before, request.asked.scope) if changed else "",
-                              "after": plan.diff_text(after, request.asked.scope) if changed else ""}
+                              "before": mode_plan.diff_text(before, request.asked.scope) if changed else "",
+                              "after": mode_plan.diff_text(after, request.asked.scope) if changed else ""}
         return result
 
     @staticmethod

@@ -209,4 +209,3 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
         state = " Nothing was changed."
     return AgentError(failure.msg + state, agent_error=failure.result.get("agent_error"), rollback=rollback,
                       **({"backup_file": backup_file} if backup_file else {}))
-

@@ -66,11 +66,11 @@ def parse_request(args: dict[str, t.Any]) -> Request:
     clear = bool(args.get("clear_license_servers"))
     if servers is not None:
         if clear and servers:
-            raise AnsibleActionFail("clear_license_servers: true asks for an empty list, but license_servers lists servers; "
-                             "give one or the other.")
+            raise AnsibleActionFail("clear_license_servers: true asks for an empty list, but license_servers lists "
+                                    "servers; give one or the other.")
         if not servers and not clear:
-            raise AnsibleActionFail("license_servers is an empty list. To remove every configured license server, also set "
-                             "clear_license_servers: true; to leave the servers alone, leave license_servers out.")
+            raise AnsibleActionFail("license_servers is an empty list. To remove every configured license server, also "
+                                    "set clear_license_servers: true; to leave the servers alone, leave license_servers out.")
         seen: dict[str, str] = {}
         for index, name in enumerate(servers):
             problem = lic.server_name_problem(name)
