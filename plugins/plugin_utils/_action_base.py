@@ -70,10 +70,18 @@ class LicensingActionBase(ActionBase):
     _supports_check_mode = True
     _supports_async = False
     DOCUMENTATION = ""
+    # Built from DOCUMENTATION once, when the plugin is imported: ansible-core imports action plugins
+    # in the main process before it forks a worker per host and task, so every worker inherits it.
+    ARGUMENT_SPEC: dict[str, t.Any] = {}
     # False for plugins that only work on the controller (no agent, any connection).
     NEEDS_AGENT = True
     # Options of the group_defaults doc fragment this module accepts and ignores (it makes no backup).
     IGNORED_GROUP_OPTIONS: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "DOCUMENTATION" in cls.__dict__:
+            cls.ARGUMENT_SPEC = argument_spec_from_doc(cls.DOCUMENTATION)
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
@@ -81,7 +89,7 @@ class LicensingActionBase(ActionBase):
         # Set by send_write when a write's answer was lost and the host was read back.
         self.lost_answer: dict[str, t.Any] | None = None
         # Raises AnsibleActionFail with ansible-core's own validation message.
-        _validation, args = self.validate_argument_spec(argument_spec=argument_spec_from_doc(self.DOCUMENTATION))
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         for name in self.IGNORED_GROUP_OPTIONS:
             args.pop(name, None)
         try:

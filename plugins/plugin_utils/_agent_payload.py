@@ -92,5 +92,5 @@ def stdin_line(request: dict[str, t.Any]) -> bytes:
 
 def split_stdin_line(line: bytes) -> tuple[str, dict[str, t.Any]]:
     """The agent text and the request carried by a stdin line (for the simulator and the tests)."""
-    agent, _, body = line.decode("ascii").strip().partition(" ")
+    agent, body = line.decode("ascii").strip().split(" ", 1)
     return inflate_agent(agent), json.loads(body)
