@@ -14,7 +14,7 @@ import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _trees
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, write_ops
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, write_id, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
 
@@ -125,7 +125,7 @@ class Plan:
             index = len(self.changes)
             self.changes.append(change)
             op = write_ops([change])[0]
-            op["id"] = f"write{index}"
+            op["id"] = write_id(index)
             self.ops.append(op)
             self.lines.append((f"{change.wanted.label()}: {registry.render(change.before)}",
                                f"{change.wanted.label()}: {registry.render(change.after)}"))

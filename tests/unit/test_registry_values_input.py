@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.action.registry_values import wanted_values
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 
 def entry(**overrides):
@@ -24,9 +24,9 @@ def entry(**overrides):
     ([entry(), entry(path="HKEY_LOCAL_MACHINE\\software\\x", name="v")], "is listed twice"),
 ])
 def test_bad_entries_name_the_entry_and_the_problem(entries, message):
-    with pytest.raises(AgentError) as caught:
+    with pytest.raises(AnsibleActionFail) as caught:
         wanted_values(entries)
-    assert message in caught.value.msg
+    assert message in str(caught.value)
 
 
 def test_good_entries_become_canonical_values():
