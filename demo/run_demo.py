@@ -78,9 +78,9 @@ def main() -> int:
         playbook("drift_check", inventory, {"drift_check_baseline": BASELINE,
                                             "drift_check_results_dir": os.path.join(WORK, "drift-before")}, "--check")
         print("   drift before:", json.dumps(drifted(os.path.join(WORK, "drift-before")), indent=None))
-        playbook("configure_licensing", inventory, {"licensing_mode_license_servers": BASELINE["license_servers"],
-                                                    "target_hosts": CONFIGURED, "licensing_mode_backup": True,
-                                                    "licensing_mode_backup_dir": os.path.join(WORK, "backups")},
+        playbook("configure_licensing", inventory, {"configure_licensing_license_servers": BASELINE["license_servers"],
+                                                    "target_hosts": CONFIGURED, "configure_licensing_backup": True,
+                                                    "configure_licensing_backup_dir": os.path.join(WORK, "backups")},
                  "--diff")
         playbook("drift_check", inventory, {"drift_check_baseline": BASELINE,
                                             "drift_check_results_dir": os.path.join(WORK, "drift-after")})

@@ -11,6 +11,8 @@ import os
 import tempfile
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.batch_results import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_paths, _paths, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
@@ -33,6 +35,7 @@ def write_json(path: str, document: t.Any) -> None:
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
     NEEDS_AGENT = False
     _requires_connection = False
 
@@ -49,7 +52,7 @@ class ActionModule(LicensingActionBase):
             try:
                 directory = _controller_paths.refuse_inside_collection(args["results_dir"], args["results_dir_variable"])
             except _controller_paths.InsideCollectionError as exc:
-                raise _transport.AgentError(str(exc)) from None
+                raise AnsibleActionFail(str(exc)) from None
             os.makedirs(directory, mode=0o700, exist_ok=True)
             saved_at = _transport.utc_now()
             for host, record in records.items():

@@ -10,6 +10,8 @@ import json
 import os
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.fleet_report import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _drift
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
@@ -17,13 +19,14 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _f
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _paths
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._drift import BaselineError
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, utc_now
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import utc_now
 
 
 def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
     """{inventory_hostname: saved task result} from <results_dir>/<host file name>.json files (_paths.host_file_name)."""
     if not os.path.isdir(results_dir):
-        raise AgentError(f"results_dir {results_dir} does not exist; run the licensing_report playbook (or each slice) first.")
+        raise FailedTaskResult(f"results_dir {results_dir} does not exist; run the licensing_report playbook (or each slice) first.")
     results = {}
     for name in sorted(os.listdir(results_dir)):
         if not name.endswith(".json"):
@@ -33,7 +36,7 @@ def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
             with open(path, encoding="utf-8") as handle:
                 results[_paths.host_from_file_name(name[:-5])] = json.load(handle)
         except (OSError, ValueError) as exc:
-            raise AgentError(f"{path} is not a saved JSON task result: {exc}") from None
+            raise FailedTaskResult(f"{path} is not a saved JSON task result: {exc}") from None
     return results
 
 
@@ -47,6 +50,7 @@ def current_run(results: dict[str, dict[str, t.Any]]) -> str | None:
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
     NEEDS_AGENT = False
     _requires_connection = False
 
@@ -55,13 +59,13 @@ class ActionModule(LicensingActionBase):
             for option in ("results_dir", "output_dir"):
                 _controller_paths.refuse_inside_collection(args[option], f"{option} (the playbooks' report_dir)")
         except _controller_paths.InsideCollectionError as exc:
-            raise AgentError(str(exc)) from None
+            raise AnsibleActionFail(str(exc)) from None
         results = load_results(args["results_dir"])
         run_id = args["run_id"] or current_run(results)
         hosts = sorted(set(args["hosts"] or results))
         thresholds = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
         if thresholds["critical_days"] > thresholds["warning_days"]:
-            raise AgentError("critical_days must not be more than warning_days.")
+            raise AnsibleActionFail("critical_days must not be more than warning_days.")
         try:
             baseline = _drift.normalise_baseline(args["baseline"]) or None
             records = [fleet.record(host, results.get(host), thresholds, baseline, run_id, args["stale"] == "exclude")
@@ -70,8 +74,10 @@ class ActionModule(LicensingActionBase):
             # Diagnosis hook: the diagnose playbook saves its results next to the hosts directory (report_dir/diagnosis).
             diagnosed = diagnosis_section.load(os.path.join(os.path.dirname(os.path.normpath(args["results_dir"])), "diagnosis"))
             diagnosis_section.attach(report, diagnosed, thresholds)
-        except (BaselineError, ImportError) as exc:
-            raise AgentError(str(exc)) from None
+        except BaselineError as exc:
+            raise AnsibleActionFail(f"baseline: {exc}") from None
+        except ImportError as exc:
+            raise FailedTaskResult(str(exc)) from None
         files = {}
         if not self._task.check_mode:
             os.makedirs(args["output_dir"], exist_ok=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import fnmatch
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.grace_period import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _protocol, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
@@ -44,7 +47,7 @@ class ActionModule(LicensingActionBase):
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         reset = args["state"] == "reset"
         if reset and not args["acknowledge_lab_use"]:
-            raise AgentError(
+            raise AnsibleActionFail(
                 "state: reset refuses to run without acknowledge_lab_use: true. Resetting the grace period licenses "
                 "nothing and is not supported by Microsoft; it is for lab and test hosts. To license a host, set "
                 "its licensing mode and license servers (remote_desktop.licensing.licensing_mode)."
@@ -53,14 +56,14 @@ class ActionModule(LicensingActionBase):
         if reset:
             ops.append(_trees.read_tree_op("grace_tree", lic.GRACE_PERIOD_KEY))
         results = _transport.results_by_id(_transport.run_agent(self, ops))
-        report = _host_report.build_report(SUBSETS, results, _transport.agent_failure, args["expiring_days"])
+        report = _host_report.build_report(SUBSETS, results, _transport.agent_failure, args["warning_days"])
         servers = report["license_servers"]["effective"] or []
         result: dict[str, t.Any] = {
             "changed": False,
             "grace_period": report["grace_period"],
             "mode": report["mode"]["effective_name"],
             "license_servers": servers,
-            "licensing_configured": report["mode"]["effective"] in lic.LICENSED_MODES and bool(servers),
+            "licensing_configured": state_reader.is_configured(report["mode"], report["license_servers"]),
         }
         if reset:
             result.update(self.reset(args, task_vars, results))

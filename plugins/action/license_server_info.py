@@ -14,6 +14,7 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_b
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         results = _transport.results_by_id(_transport.run_agent(self, _license_server.operations()))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_baseline import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift, _host_report, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
@@ -17,14 +19,15 @@ SUBSETS = ["mode", "license_servers", "grace", "role"]
 
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         try:
             baseline = _drift.normalise_baseline(args["baseline"])
         except _drift.BaselineError as exc:
-            raise _transport.AgentError(str(exc)) from None
+            raise AnsibleActionFail(str(exc)) from None
         if not baseline:
-            raise _transport.AgentError(
+            raise AnsibleActionFail(
                 "The baseline is empty, so nothing would be checked. Give at least one of mode, license_servers, "
                 "forbid_policy_conflicts or min_grace_days (for the drift_check role: drift_check_baseline or the "
                 "drift_check_baseline_* variables).")
@@ -32,11 +35,10 @@ class ActionModule(LicensingActionBase):
         report = _host_report.build_report(SUBSETS, _transport.results_by_id(answer), _transport.agent_failure, 30)
         host = self.inventory_host(task_vars)
         items = _drift.drift(report, baseline)
-        policy_controlled = report["mode"].get("policy") is not None or report["license_servers"].get("policy") is not None
         result = {
             "changed": bool(items) and bool(self._task.check_mode), "drifted": bool(items), "drift": items,
             "summary": _drift.drift_line(host, items), "baseline": baseline, "licensing": report,
-            "policy_controlled": policy_controlled,
+            "policy_controlled": any(report[part].get("policy") is not None for part in ("mode", "license_servers")),
             "read_at": _transport.utc_now(),
         }
         if items and self._task.diff:

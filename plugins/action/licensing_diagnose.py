@@ -15,6 +15,7 @@ SESSION_HOST_SUBSETS = ["mode", "license_servers", "grace", "os", "role", "domai
 
 
 class ActionModule(LicensingActionBase):
+    IGNORED_GROUP_OPTIONS = ("backup_dir",)
     DOCUMENTATION = DOCUMENTATION
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -9,72 +9,77 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_mode import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as plan, _transport
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as mode_plan
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._value_change_action import KeyValues, Plan, ValueChangeAction
 
 RESTART_SERVICES = ["TermService"]
 
 
-class ActionModule(LicensingActionBase):
+class Options(t.NamedTuple):
+    asked: mode_plan.Request
+    policy_conflict: str    # fail | warn | ignore
+    restart: bool           # restart TermService after a change
+
+
+class ActionModule(ValueChangeAction):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "licensing-mode"
 
-    def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        request = plan.parse_request(args)
-        probes = list(plan.STATE_VALUES) + (list(plan.OS_VALUES) if request.mode == 6 else [])
-        reads = _changes.KeyReads(probes)
-        answer = _transport.run_agent(self, reads.ops() + [{"id": "domain", "op": "computer_system"}])
-        results = _transport.results_by_id(answer)
-        key_values = reads.values(results)
-        lookup = plan.lookup_in(key_values)
-        domain = self.domain(results.get("domain") or {})
-        if request.mode == 6:
-            plan.check_aad_supported(lookup)
+    def parse_options(self, args: dict[str, t.Any]) -> Options:
+        return Options(mode_plan.parse_request(args), args["policy_conflict"], args["restart"] == "if_changed")
 
-        before = plan.state(lookup)
-        conflicts = plan.policy_conflicts(request, before)
-        if conflicts and args["policy_conflict"] == "fail":
-            raise AgentError("; ".join(conflicts) + ". A local change would have no effect. " + plan.GPO_ADVICE,
-                             policy_conflicts=conflicts, before=before, domain=domain)
+    def values_to_read(self, request: Options) -> list[_changes.Wanted]:
+        return list(mode_plan.STATE_VALUES) + (list(mode_plan.OS_VALUES) if request.asked.mode == 6 else [])
+
+    def extra_reads(self, request: Options) -> list[dict[str, t.Any]]:
+        return [{"id": "domain", "op": "computer_system"}]
+
+    def decide(self, request: Options, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
+        lookup = mode_plan.lookup_in(key_values)
+        domain = self.domain(results.get("domain") or {})
+        if request.asked.mode == 6:
+            mode_plan.check_aad_supported(lookup)
+        before = mode_plan.state(lookup)
+        conflicts = mode_plan.policy_conflicts(request.asked, before)
+        if conflicts and request.policy_conflict == "fail":
+            raise FailedTaskResult("; ".join(conflicts) + ". A local change would have no effect. " + mode_plan.GPO_ADVICE,
+                                   policy_conflicts=conflicts, before=before, domain=domain)
         warnings = [conflict + "; the local value is set, but it has no effect while the policy is set."
-                    for conflict in conflicts] if args["policy_conflict"] == "warn" else []
-        if request.mode == 4 and domain.get("part_of_domain") is False:
+                    for conflict in conflicts] if request.policy_conflict == "warn" else []
+        if request.asked.mode == 4 and domain.get("part_of_domain") is False:
             warnings.append("This host is in a workgroup: Per User licensing needs Active Directory to track CALs, "
                             "and workgroup hosts must use per_device (Microsoft: RDS licensing troubleshooting).")
+        facts = {"lookup": lookup, "before": before, "conflicts": conflicts, "warnings": warnings, "domain": domain}
+        return Plan(mode_plan.wanted(request.asked, lookup), facts)
 
-        changes = _changes.plan(plan.wanted(request, lookup), key_values)
-        changed = any(change.changed for change in changes)
-        restart = changed and args["restart"] == "if_changed"
-        result: dict[str, t.Any] = {}
-        if changed and not self._task.check_mode:
-            if args["backup"]:
-                result.update(self.backup(args, task_vars, changes, key_values))
-            ops = _changes.write_ops(changes)
-            if restart:
-                ops.append({"id": "restart", "op": "restart_service", "names": RESTART_SERVICES})
-            # All or nothing: a failed restart fails the task and its writes are undone.
-            changes = _changes.applied(changes, self.write_all_or_nothing(ops, changes, result.get("backup_file")))
+    def follow_up_ops(self, request: Options, plan: Plan) -> list[dict[str, t.Any]]:
+        # A failed restart fails the task and its writes are undone.
+        return [{"id": "restart", "op": "restart_service", "names": RESTART_SERVICES}] if request.restart else []
 
-        after = plan.state(plan.after_lookup(lookup, changes))
-        result.update(
+    def shape_result(self, request: Options, plan: Plan, changes: list[_changes.Change],
+                     changed: bool) -> dict[str, t.Any]:
+        facts = plan.facts
+        before, restart = facts["before"], changed and request.restart
+        after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))
+        result: dict[str, t.Any] = dict(
             changed=changed,
             before=before,
             after=after,
             policy_controlled=before["policy_mode"] is not None or before["policy_license_servers"] is not None,
-            policy_overrides=bool(conflicts),
-            policy_conflicts=conflicts,
+            policy_overrides=bool(facts["conflicts"]),
+            policy_conflicts=facts["conflicts"],
             restart_required=changed and not restart,
             restarted=restart,
-            domain=domain,
+            domain=facts["domain"],
         )
-        if warnings:
-            result["warnings"] = warnings
+        if facts["warnings"]:
+            result["warnings"] = facts["warnings"]
         if self._task.diff:
-            header = f"licensing ({request.scope} values)"
+            header = f"licensing ({request.asked.scope} values)"
             result["diff"] = {"before_header": header, "after_header": header,
-                              "before": plan.diff_text(before, request.scope) if changed else "",
-                              "after": plan.diff_text(after, request.scope) if changed else ""}
+                              "before": mode_plan.diff_text(before, request.asked.scope) if changed else "",
+                              "after": mode_plan.diff_text(after, request.asked.scope) if changed else ""}
         return result
 
     @staticmethod

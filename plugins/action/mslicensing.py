@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.mslicensing import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._licensing import MSLICENSING_KEY
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 
 def removal(tree: _trees.Tree | None) -> dict[str, t.Any]:
@@ -35,7 +36,7 @@ class ActionModule(LicensingActionBase):
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         views = sorted(set(args["views"]), reverse=True)
         if not views:
-            raise AgentError("views is empty; give 64, 32 or both.")
+            raise AnsibleActionFail("views is empty; give 64, 32 or both.")
         recreate = args["recreate_for_users"]
         results = _transport.results_by_id(_transport.run_agent(
             self, [_trees.read_tree_op(f"v{view}", MSLICENSING_KEY, view) for view in views]))

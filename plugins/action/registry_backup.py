@@ -10,10 +10,11 @@ import base64
 import os
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_backup import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 
 class ActionModule(LicensingActionBase):
@@ -25,11 +26,11 @@ class ActionModule(LicensingActionBase):
             try:
                 path = _registry.normalize_key_path(key)
             except _registry.RegistryInputError as exc:
-                raise AgentError(f"keys[{index}]: {exc}") from None
+                raise AnsibleActionFail(f"keys[{index}]: {exc}") from None
             if path.lower() not in (seen.lower() for seen in paths):
                 paths.append(path)
         if not paths:
-            raise AgentError("keys is empty; list at least one key to export.")
+            raise AnsibleActionFail("keys is empty; list at least one key to export.")
         view = args["view"]
         answer = _transport.run_agent(self, [_trees.read_tree_op(f"tree{index}", path, view) for index, path in enumerate(paths)])
         results = _transport.results_by_id(answer)

@@ -15,7 +15,7 @@ from ansible_collections.remote_desktop.licensing.plugins.modules.registry_resto
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _restore_plan as restore
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 
 
 class ActionModule(LicensingActionBase):
@@ -28,7 +28,7 @@ class ActionModule(LicensingActionBase):
             path = self._find_needle("files", src)
         except AnsibleError:
             # ansible-core's own message points at a remote_src option this module does not have.
-            raise AgentError(
+            raise FailedTaskResult(
                 f"src {src!r} was not found on the controller (a relative path is looked up in the role's or the "
                 "playbook's files directory, then beside the playbook). src must be a .reg file on the controller; "
                 "to apply a file that is on the host, fetch it first (ansible.builtin.fetch). Nothing was sent to the host."
@@ -36,18 +36,18 @@ class ActionModule(LicensingActionBase):
         try:
             size = os.path.getsize(path)
             if size > limit_kb * 1024:
-                raise AgentError(f"src {path} is {size // 1024} KiB, above max_file_size_kb={limit_kb}; it was not read and "
+                raise FailedTaskResult(f"src {path} is {size // 1024} KiB, above max_file_size_kb={limit_kb}; it was not read and "
                                  "nothing was sent to the host. Raise max_file_size_kb if this file is really meant.")
             with open(path, "rb") as handle:
                 text = _regfile.decode(handle.read())
         except OSError as exc:
-            raise AgentError(f"Cannot read src {path}: {exc.strerror or exc}. Nothing was sent to the host.") from None
+            raise FailedTaskResult(f"Cannot read src {path}: {exc.strerror or exc}. Nothing was sent to the host.") from None
         except _regfile.RegFileError as exc:
-            raise AgentError(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
+            raise FailedTaskResult(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
         try:
             return _regfile.parse(text), _regfile.source_host(text)
         except _regfile.RegFileError as exc:
-            raise AgentError(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
+            raise FailedTaskResult(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
 
     def check_source(self, args: dict[str, t.Any], source: str | None, target: str) -> list[str]:
         """Refuse a backup taken on another host unless allowed; warnings for what is applied anyway."""
@@ -57,7 +57,7 @@ class ActionModule(LicensingActionBase):
         if source.lower() == target.lower():
             return []
         if not args["allow_other_host"]:
-            raise AgentError(
+            raise FailedTaskResult(
                 f"{args['src']} was taken on {source}, not on {target}: applying it would copy {source}'s values (for "
                 f"MSLicensing, its HardwareID and client licenses) to {target}. Nothing was sent to the host; {target} "
                 f"is unchanged. Restore {target}'s own backup (under <backup_dir>/{target}/), or set "
@@ -66,11 +66,11 @@ class ActionModule(LicensingActionBase):
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         if args["max_file_size_kb"] < 1:
-            raise AgentError(f"max_file_size_kb must be at least 1, not {args['max_file_size_kb']}.")
+            raise FailedTaskResult(f"max_file_size_kb must be at least 1, not {args['max_file_size_kb']}.")
         keys, source = self.read_source(args["src"], args["max_file_size_kb"])
         blocks = restore.blocks_from(keys)
         if not blocks:
-            raise AgentError(f"{args['src']} holds no [key] blocks; nothing to restore.")
+            raise FailedTaskResult(f"{args['src']} holds no [key] blocks; nothing to restore.")
         warnings = self.check_source(args, source, self.inventory_host(task_vars))
         ops, ids = restore.read_ops(blocks)
         plan = restore.Plan(blocks, _transport.results_by_id(_transport.run_agent(self, ops)), ids)

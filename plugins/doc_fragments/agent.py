@@ -21,6 +21,6 @@ notes:
     script text.
   - Requires a connection with a PowerShell shell (C(winrm), C(psrp), or C(ssh) with
     C(ansible_shell_type=powershell)) and a user that is an elevated local administrator.
-    Only C(winrm) is exercised by the collection's tests.
+    C(winrm) and C(psrp) are exercised by the collection's tests; C(ssh) is not.
   - C(become) is not supported; the agent runs as the connection user.
 """

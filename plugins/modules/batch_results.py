@@ -26,7 +26,7 @@ options:
     description: Which role or playbook the results come from; decides the record and the lines.
     type: str
     required: true
-    choices: [drift_check, grace_report, license_server_report, licensing_report, licensing_mode, mslicensing_reset, grace_reset]
+    choices: [drift_check, grace_report, license_server_report, licensing_report, configure_licensing, mslicensing_reset, grace_reset]
   results:
     description: The registered result of each host, by inventory host name.
     type: dict
@@ -58,7 +58,7 @@ attributes:
     support: full
     description:
       - Writes the result files in check mode too; they record what was read, and the hosts are not touched.
-      - For V(licensing_mode), V(mslicensing_reset) and V(grace_reset) the lines start with C([check mode]),
+      - For V(configure_licensing), V(mslicensing_reset) and V(grace_reset) the lines start with C([check mode]),
         since they describe what a real run would change.
   diff_mode:
     support: none
@@ -67,6 +67,8 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the Ansible controller; it contacts no managed host.
+extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

@@ -92,6 +92,8 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the Ansible controller; it contacts no managed host.
+extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

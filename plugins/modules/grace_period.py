@@ -23,6 +23,8 @@ description:
     first, then in one call: enables the take-ownership and restore privileges, makes Administrators
     (S-1-5-32-544) the owner, grants them full control, deletes only values named like
     C(L$*TIMEBOMB*), and puts the original owner and permissions back."
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   state:
     description:
@@ -30,11 +32,15 @@ options:
     type: str
     choices: [query, reset]
     default: query
-  expiring_days:
+  warning_days:
     description:
       - The state is V(expiring) when this many days or fewer are left.
+      - The same threshold name as the O(remote_desktop.licensing.fleet_report#module:warning_days) of
+        M(remote_desktop.licensing.fleet_report) and the P(remote_desktop.licensing.licensing_grace_class#filter) filter.
+      - The alias O(expiring_days) is the earlier name, still accepted.
     type: int
     default: 30
+    aliases: [expiring_days]
   acknowledge_lab_use:
     description:
       - Must be V(true) for O(state=reset), to confirm this is a lab or test host and that a reset
@@ -89,7 +95,7 @@ author:
 EXAMPLES = r"""
 - name: How many grace days are left
   remote_desktop.licensing.grace_period:
-    expiring_days: 14
+    warning_days: 14
   register: grace
 
 - name: Lab host - start a new grace period now (sessions drop)

@@ -22,6 +22,8 @@ description:
     active, revoked, ...), the values under C(TermServLicensing\\Parameters) and the
     C(TermServLicensing) service state.
   - A host that is not a license server answers C(is_license_server=false); that is not an error.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options: {}
 notes:
   - Per-user CALs are tracked in Active Directory, not issued by the license server, so they do not
@@ -29,6 +31,7 @@ notes:
   - The product version strings of 2016 and later CAL packs (such as V(Windows Server 2022)) have not
     been checked on real license servers.
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
   - remote_desktop.licensing.read_only
 seealso:

@@ -21,6 +21,8 @@ description:
     is in the result (C(drifted), C(drift), C(summary)).
   - For AWX surveys, O(baseline.license_servers) also takes one string of names separated by commas
     or line breaks (V(ls01, ls02)), and booleans and numbers may be given as text.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   baseline:
     description:
@@ -44,6 +46,7 @@ options:
         description: Fewer grace days left while licensing is not configured counts as drift.
         type: int
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
 attributes:
   check_mode:

@@ -62,6 +62,7 @@ notes:
   - No usage report is generated (that writes a file on the license server); the newest existing one is read.
   - The compatibility rules (CAL and license server versions) and their sources are in docs/architecture.md.
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
   - remote_desktop.licensing.read_only
 seealso:

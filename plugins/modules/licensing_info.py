@@ -24,6 +24,8 @@ description:
     configured or a Group Policy value that overrides the local one.
   - The module runs on the controller and sends the collection's fixed PowerShell agent through
     the task's connection. It never writes to the host.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   gather_subset:
     description:
@@ -34,11 +36,15 @@ options:
     type: list
     elements: str
     default: [all]
-  grace_expiring_days:
+  warning_days:
     description:
       - The grace period is reported as V(expiring) when this many days or fewer are left.
+      - The same threshold name as the O(remote_desktop.licensing.fleet_report#module:warning_days) of
+        M(remote_desktop.licensing.fleet_report) and the P(remote_desktop.licensing.licensing_grace_class#filter) filter.
+      - The alias O(grace_expiring_days) is the earlier name, still accepted.
     type: int
     default: 30
+    aliases: [grace_expiring_days]
 notes:
   - A C(days_left) of V(0) means the 120-day grace period is over, which is normal once licensing
     is configured; the state is V(expired) and a warning is raised only when licensing is not configured.
@@ -47,6 +53,7 @@ seealso:
     description: Microsoft's guide to the registry values and Group Policy settings this module reads.
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
 extends_documentation_fragment:
+  - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
   - remote_desktop.licensing.read_only
 author:
@@ -66,7 +73,7 @@ EXAMPLES = r"""
 - name: Only the grace period and the role (fastest)
   remote_desktop.licensing.licensing_info:
     gather_subset: [grace, role]
-    grace_expiring_days: 14
+    warning_days: 14
   register: grace
 """
 
@@ -93,18 +100,22 @@ licensing:
     license_servers:
       description:
         - License servers as lists of names. Keys C(effective), C(source), C(policy) (the policy's
-          comma-separated value, split), C(local) (C(SpecifiedLicenseServers)), C(wmi)
-          (C(GetSpecifiedLicenseServerList)), C(wmi_policy_source).
+          comma-separated value, split), C(local) (C(SpecifiedLicenseServers); a REG_SZ reads as a
+          one-server list and raises a warning), C(local_type) (the registry type of C(SpecifiedLicenseServers),
+          V(multistring) as documented), C(wmi) (C(GetSpecifiedLicenseServerList)), C(wmi_policy_source).
+        - C(policy) and C(local) are null when the value is absent, and an empty list when it exists
+          but names no server; C(effective) is an empty list when no scope names a server.
       type: dict
-      sample: {effective: [ls01.example.com], source: local, policy: null, local: [ls01.example.com]}
+      sample: {effective: [ls01.example.com], source: local, policy: null, local: [ls01.example.com], local_type: multistring}
     grace_period:
       description:
         - C(days_left) from C(GetGracePeriodDays), C(state) (V(active), V(expiring), V(expired),
           V(not_applicable) when the host is not an RD Session Host, V(unknown) when WMI fails),
           C(error) and C(hresult) when it failed (the WMI or Win32 code from C(MSFT_WmiError.error_Code),
-          such as 0x80070002; null when the method failed through its return value), C(expiring_days).
+          such as 0x80070002; null when the method failed through its return value), C(warning_days)
+          (the threshold used) and C(expiring_days) (its earlier name, same value).
       type: dict
-      sample: {days_left: 97, state: active, error: null, hresult: null, expiring_days: 30}
+      sample: {days_left: 97, state: active, error: null, hresult: null, warning_days: 30, expiring_days: 30}
     os:
       description: C(product_name), C(edition), C(installation_type), C(build), C(ubr), C(version),
         C(display_version) and C(server_version) (for example V(Windows Server 2022)).

@@ -26,6 +26,8 @@ description:
   - One round trip reads the state; when something differs, a second one writes (all or nothing,
     see M(remote_desktop.licensing.registry_values)) and, if asked, restarts the Remote Desktop
     Services service.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   mode:
     description:

@@ -20,6 +20,8 @@ description:
     C(.reg) file, reads it back and compares it with the trees before anything is deleted; a second
     round trip deletes. Restore it with M(remote_desktop.licensing.registry_restore) or C(reg import).
   - Already absent in every view means nothing to do (C(changed=false)).
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   state:
     description:

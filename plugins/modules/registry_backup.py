@@ -19,6 +19,8 @@ description:
   - The result also carries the file's text, so a job whose controller filesystem is thrown away
     (an AWX execution environment, for example) still has the backup in its job output.
   - Read-only on the host unless O(remote_copy=true).
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   keys:
     description:

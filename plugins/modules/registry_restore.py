@@ -23,6 +23,8 @@ description:
     (C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing), its C(WOW6432Node) copy, and
     C(HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod)); a file that
     deletes any other key is refused before anything is sent.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   src:
     description:

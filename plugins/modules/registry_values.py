@@ -22,8 +22,15 @@ description:
     The task fails, names the value and key, and says that nothing was left changed."
   - Values compare exactly by type and data, so a second run never reports a change because of how
     the data was written in the task. See O(values[].data) for the rules per type.
+  - An entry with only a path (no name, no data) makes sure the key exists, as
+    M(ansible.windows.win_regedit) does for a path alone; a key that exists is left as it is.
+  - M(ansible.windows.win_regedit)'s spellings O(values[].key), O(values[].entry),
+    O(values[].value) and O(values[].datatype) are accepted as aliases; see
+    C(docs/migrating-from-win_regedit.md) in the collection.
   - The module runs on the controller and sends the collection's fixed PowerShell agent through
     the task's connection. Paths, names and data travel as data, never as script text.
+requirements:
+  - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
   values:
     description:
@@ -41,12 +48,15 @@ options:
           - Missing keys are created when a value is set in them.
         type: str
         required: true
+        aliases: [key]
       name:
         description:
           - The value name. Use an empty string V("") for the key's default value; the default value
             is never addressed by leaving the name out.
+          - Leave out O(values[].name) and O(values[].data) to make sure only the key exists (a bare
+            key); that needs O(values[].state=present). This module never deletes keys.
         type: str
-        required: true
+        aliases: [entry, value]
       type:
         description:
           - The registry type, with M(ansible.windows.win_regedit)'s names.
@@ -54,6 +64,7 @@ options:
         type: str
         choices: [string, expandstring, multistring, dword, qword, binary, none]
         default: string
+        aliases: [datatype]
       data:
         description:
           - The data when O(values[].state=present).
@@ -164,6 +175,12 @@ EXAMPLES = r"""
       - {path: 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\RCM', name: X509 Certificate ID, state: absent}
       - {path: 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\RCM', name: X509 Certificate2, state: absent}
 
+- name: win_regedit's spellings, and a bare key (created when missing, left alone when present)
+  remote_desktop.licensing.registry_values:
+    values:
+      - {key: 'HKLM:\SOFTWARE\Example', entry: Level, data: 3, datatype: dword}
+      - {path: 'HKLM:\SOFTWARE\Example\Empty'}
+
 - name: Binary, QWORD and the default value
   remote_desktop.licensing.registry_values:
     values:
@@ -209,6 +226,25 @@ entries:
       sample: {type: dword, data: 4}
     changed:
       description: Whether this value was (or in check mode would be) written or removed.
+      type: bool
+      sample: true
+keys:
+  description:
+    - Each bare key requested (an entry with only a path), in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The key as C(HKLM:\\...).
+      type: str
+      sample: HKLM:\SOFTWARE\Example\Empty
+    view:
+      description: The registry view, 64 or 32.
+      type: int
+      sample: 64
+    created:
+      description: Whether the key was (in check mode, would be) created because it was missing.
       type: bool
       sample: true
 backup_file:

@@ -5,11 +5,13 @@
 
 The shared shape of every module's action plugin: validate the task's arguments against the
 module's own DOCUMENTATION (one source for docs and validation), refuse connections the agent
-cannot use, and turn AgentError into a failed task result instead of a traceback.
+cannot use, and turn a FailedTaskResult (AgentError is one) into a failed task result instead of a
+traceback. Option errors are AnsibleActionFail, raised before anything is sent.
 """
 
 from __future__ import annotations
 
+import importlib
 import typing as t
 
 import yaml
@@ -17,6 +19,7 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile, _secrets
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
     NOT_ELEVATED_WARNING, AgentError, NoAnswer, check_connection, results_by_id, run_agent)
 
@@ -36,8 +39,27 @@ def options_to_argument_spec(options: dict[str, t.Any]) -> dict[str, t.Any]:
     return spec
 
 
+_OWN_FRAGMENTS = "remote_desktop.licensing."
+
+
+def fragment_options(names: list[str]) -> dict[str, t.Any]:
+    """The options the collection's own doc fragments add, so that they are validated as documented."""
+    options: dict[str, t.Any] = {}
+    for name in names:
+        if not name.startswith(_OWN_FRAGMENTS):
+            continue
+        module_name, _dot, variant = name[len(_OWN_FRAGMENTS):].partition(".")
+        fragment = importlib.import_module(f"ansible_collections.remote_desktop.licensing.plugins.doc_fragments.{module_name}")
+        text = getattr(fragment.ModuleDocFragment, variant.upper() or "DOCUMENTATION")
+        options.update(yaml.safe_load(text).get("options") or {})
+    return options
+
+
 def argument_spec_from_doc(documentation: str) -> dict[str, t.Any]:
-    return options_to_argument_spec(yaml.safe_load(documentation).get("options") or {})
+    doc = yaml.safe_load(documentation)
+    options = fragment_options(doc.get("extends_documentation_fragment") or [])
+    options.update(doc.get("options") or {})
+    return options_to_argument_spec(options)
 
 
 class LicensingActionBase(ActionBase):
@@ -53,6 +75,8 @@ class LicensingActionBase(ActionBase):
     ARGUMENT_SPEC: dict[str, t.Any] = {}
     # False for plugins that only work on the controller (no agent, any connection).
     NEEDS_AGENT = True
+    # Options of the group_defaults doc fragment this module accepts and ignores (it makes no backup).
+    IGNORED_GROUP_OPTIONS: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -69,6 +93,8 @@ class LicensingActionBase(ActionBase):
         self.hide_agent_traffic = False
         # Raises AnsibleActionFail with ansible-core's own validation message.
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        for name in self.IGNORED_GROUP_OPTIONS:
+            args.pop(name, None)
         try:
             if self.NEEDS_AGENT:
                 check_connection(self._connection, self._play_context, self._task.action)
@@ -76,7 +102,7 @@ class LicensingActionBase(ActionBase):
                 # Refused before the host is contacted, not only when a backup is due.
                 self.backup_dir(args)
             result.update(self.run_module(args, task_vars or {}))
-        except AgentError as exc:
+        except FailedTaskResult as exc:
             result.update(exc.result)
             result.update(failed=True, msg=exc.msg)
         if self.lost_answer:

@@ -91,7 +91,7 @@ def _change_line(host: str, result: dict[str, t.Any], done: str) -> str:
     return f"{host}: {'; '.join(parts)}"
 
 
-def licensing_mode(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
+def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
     record = {"host": host, "changed": bool(result.get("changed")), "before": result.get("before"), "after": result.get("after"),
               "restart_required": bool(result.get("restart_required")), "restarted": bool(result.get("restarted")),
               "policy_conflicts": result.get("policy_conflicts") or [], "backup_file": result.get("backup_file"),
@@ -116,13 +116,13 @@ def grace_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) 
 
 KINDS: dict[str, t.Callable[[str, dict[str, t.Any], dict[str, t.Any]], tuple[dict[str, t.Any], str]]] = {
     "drift_check": drift_check, "grace_report": grace_report, "license_server_report": license_server_report,
-    "licensing_report": licensing_report, "licensing_mode": licensing_mode, "mslicensing_reset": mslicensing_reset,
+    "licensing_report": licensing_report, "configure_licensing": configure_licensing, "mslicensing_reset": mslicensing_reset,
     "grace_reset": grace_reset,
 }
 
 
 # The kinds whose module writes to the hosts (their lines describe changes).
-WRITING_KINDS = ("licensing_mode", "mslicensing_reset", "grace_reset")
+WRITING_KINDS = ("configure_licensing", "mslicensing_reset", "grace_reset")
 
 
 def fleet_line(kind: str, records: dict[str, dict[str, t.Any]]) -> str:
@@ -140,7 +140,7 @@ def fleet_line(kind: str, records: dict[str, dict[str, t.Any]]) -> str:
         return f"Grace period on {total} host(s): " + "; ".join(
             f"{name} {len(hosts)}" + (f" ({', '.join(hosts)})" if name in ("critical", "warning", "unknown") else "")
             for name, hosts in sorted(counts.items()))
-    if kind in ("licensing_mode", "mslicensing_reset", "grace_reset"):
+    if kind in ("configure_licensing", "mslicensing_reset", "grace_reset"):
         changed = sorted(host for host, record in records.items() if record["changed"])
         restarts = sorted(host for host, record in records.items() if record.get("restarted"))
         pending = sorted(host for host, record in records.items() if record.get("restart_required"))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._backup import file_key_path
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
@@ -60,7 +62,7 @@ def check_unique(wanted: list[Wanted]) -> None:
     for item in wanted:
         identity = (*key_identity(item.path, item.view), item.name.lower())
         if identity in seen:
-            raise AgentError(f"{item.label()} is listed twice; list each value once.")
+            raise AnsibleActionFail(f"{item.label()} is listed twice; list each value once.")
         seen[identity] = item
 
 
@@ -115,13 +117,23 @@ def expectation(before: Value | None) -> dict[str, t.Any]:
     return {"exists": True, "type": before[0], "data": wire_data(before)}
 
 
+def write_id(index: int) -> str:
+    """The id of the write operation of changes[index]: the one place ids are made."""
+    return f"write{index}"
+
+
+def changes_by_write_id(changes: list[Change]) -> dict[str, Change]:
+    """Each write operation's change, joined by the id write_ops gave it (never parsed back)."""
+    return {write_id(index): change for index, change in enumerate(changes)}
+
+
 def write_ops(changes: list[Change]) -> list[dict[str, t.Any]]:
     ops = []
     for index, change in enumerate(changes):
         if not change.changed:
             continue
         item = change.wanted
-        op: dict[str, t.Any] = {"id": f"write{index}", "path": item.path, "view": item.view, "name": item.name,
+        op: dict[str, t.Any] = {"id": write_id(index), "path": item.path, "view": item.view, "name": item.name,
                                 "expect": expectation(change.before)}
         if item.value is None:
             op["op"] = "delete_value"
@@ -135,7 +147,7 @@ def applied(changes: list[Change], results: dict[str, dict[str, t.Any]]) -> list
     """The changes with 'after' as the agent reports it stored."""
     done = []
     for index, change in enumerate(changes):
-        result = results.get(f"write{index}")
+        result = results.get(write_id(index))
         if result and result.get("ok") and "value" in result:
             change = change._replace(after=registry.from_wire(result["value"]))
         done.append(change)
@@ -197,10 +209,10 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
     failed = next((result for result in results if not result.get("ok") and not result.get("skipped")), None)
     if failed is None:
         return None
-    index = _change_index(failed.get("id"))
+    change = changes_by_write_id(changes).get(str(failed.get("id")))
     # A write names its value; another operation (a tree delete, a created key) names its key, never an internal id.
     error_path = (failed.get("error") or {}).get("path")
-    what = (changes[index].wanted.label() if index is not None and index < len(changes)
+    what = (change.wanted.label() if change is not None
             else registry.display_path(error_path) if error_path else failed.get("id"))
     failure = agent_failure(failed.get("error") or {}, what)
     rollback = answer.get("rollback") or {}
@@ -217,9 +229,3 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
         state = " Nothing was changed."
     return AgentError(failure.msg + state, agent_error=failure.result.get("agent_error"), rollback=rollback,
                       **({"backup_file": backup_file} if backup_file else {}))
-
-
-def _change_index(op_id: t.Any) -> int | None:
-    """The change a write operation belongs to: ids are write<index into changes>."""
-    text = str(op_id or "")
-    return int(text[5:]) if text.startswith("write") and text[5:].isdigit() else None

@@ -16,6 +16,7 @@ from ansible.module_utils.common.validation import check_type_int
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 
 BASELINE_KEYS = ("mode", "license_servers", "forbid_policy_conflicts", "min_grace_days")
 
@@ -107,8 +108,7 @@ GRACE_MEANINGS = {
 
 
 def licensing_configured(report: dict[str, t.Any]) -> bool:
-    mode = report.get("mode") or {}
-    return mode.get("effective") in (2, 4, 6) and bool((report.get("license_servers") or {}).get("effective"))
+    return state_reader.is_configured(report.get("mode"), report.get("license_servers"))
 
 
 def grace_class(report: dict[str, t.Any], warning_days: int, critical_days: int) -> str:

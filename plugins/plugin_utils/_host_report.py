@@ -12,6 +12,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as reg
 
 SUBSETS = ("mode", "license_servers", "grace", "os", "role", "services", "domain", "client_cache")
@@ -105,14 +106,9 @@ class _Answers:
 
 
 def _mode(answers: _Answers, wmi: dict[str, t.Any] | None) -> dict[str, t.Any]:
-    policy = answers.typed("policy", lic.POLICY_KEY, lic.LICENSING_MODE_VALUE, ("dword",))
-    local = answers.typed("licensing_core", lic.LICENSING_CORE_KEY, lic.LICENSING_MODE_VALUE, ("dword",))
-    effective, source = lic.effective_setting(policy, local)
-    result = {
-        "effective": effective, "effective_name": lic.mode_name(effective) or "not_configured", "source": source,
-        "policy": policy, "policy_name": lic.mode_name(policy), "local": local, "local_name": lic.mode_name(local),
-        "wmi_licensing_type": None, "wmi_licensing_name": None, "wmi_policy_source": None,
-    }
+    result = state_reader.mode_block(answers.value("policy", lic.POLICY_KEY, lic.LICENSING_MODE_VALUE),
+                                     answers.value("licensing_core", lic.LICENSING_CORE_KEY, lic.LICENSING_MODE_VALUE))
+    result.update(wmi_licensing_type=None, wmi_licensing_name=None, wmi_policy_source=None)
     if wmi and wmi.get("exists"):
         result["wmi_licensing_type"] = wmi["licensing_type"]
         result["wmi_licensing_name"] = wmi["licensing_name"]
@@ -121,15 +117,9 @@ def _mode(answers: _Answers, wmi: dict[str, t.Any] | None) -> dict[str, t.Any]:
 
 
 def _license_servers(answers: _Answers, wmi: dict[str, t.Any] | None) -> dict[str, t.Any]:
-    policy = lic.split_policy_servers(
-        answers.typed("policy", lic.POLICY_KEY, lic.POLICY_SERVERS_VALUE, ("string", "expandstring"))
-    )
-    local = answers.typed("license_servers", lic.LICENSE_SERVERS_KEY, lic.LOCAL_SERVERS_VALUE, ("multistring",))
-    effective, source = lic.effective_setting(policy, local)
-    result = {
-        "effective": effective or [], "source": source, "policy": policy, "local": local,
-        "wmi": None, "wmi_policy_source": None,
-    }
+    result = state_reader.servers_block(answers.value("policy", lic.POLICY_KEY, lic.POLICY_SERVERS_VALUE),
+                                        answers.value("license_servers", lic.LICENSE_SERVERS_KEY, lic.LOCAL_SERVERS_VALUE))
+    result.update(wmi=None, wmi_policy_source=None)
     if wmi and wmi.get("exists"):
         result["wmi"] = wmi.get("specified_license_servers")
         result["wmi_policy_source"] = "policy" if wmi["policy_source_configured_license_servers"] == 1 else "local"
@@ -174,7 +164,7 @@ def _role(answers: _Answers, wmi: dict[str, t.Any] | None) -> dict[str, t.Any]:
     return {"rdsh_installed": installed, "terminal_server_mode": terminal_server_mode, "install_state": install_state}
 
 
-def _grace(wmi: dict[str, t.Any] | None, rdsh: bool, expiring_days: int) -> dict[str, t.Any]:
+def _grace(wmi: dict[str, t.Any] | None, rdsh: bool, warning_days: int) -> dict[str, t.Any]:
     days_left = error = hresult = None
     if not wmi or not wmi.get("exists"):
         error = (wmi or {}).get("reason") or "Win32_TerminalServiceSetting is not available"
@@ -185,8 +175,9 @@ def _grace(wmi: dict[str, t.Any] | None, rdsh: bool, expiring_days: int) -> dict
             hresult = wmi["grace_error"].get("hresult")
     return {
         "days_left": days_left,
-        "state": lic.grace_state(days_left, error, rdsh, expiring_days),
-        "expiring_days": expiring_days,
+        "state": lic.grace_state(days_left, error, rdsh, warning_days),
+        "warning_days": warning_days,
+        "expiring_days": warning_days,  # the earlier name of warning_days, kept so nothing breaks
         "error": error if rdsh else None,
         "hresult": hresult if rdsh else None,
     }
@@ -259,6 +250,8 @@ def _warnings(report: dict[str, t.Any]) -> list[str]:
                 f"Group Policy sets the {label} ({_shown(block, 'policy')}) and overrides the local value "
                 f"({_shown(block, 'local')}); change the GPO, not the local value."
             )
+    if servers is not None and state_reader.type_warning(servers):
+        notes.append(state_reader.type_warning(servers))
     if servers is not None and rdsh and not servers["effective"]:
         notes.append("No license server is specified (event 1130); clients will not get CALs once the grace period ends.")
     if grace and grace["state"] == "expiring":
@@ -277,7 +270,7 @@ def build_report(
     subsets: list[str],
     results: dict[str, dict[str, t.Any]],
     failure: t.Callable[[dict[str, t.Any], str], Exception],
-    expiring_days: int,
+    warning_days: int,
 ) -> dict[str, t.Any]:
     """The ``licensing`` result from the agent's answers."""
     answers = _Answers(results, failure)
@@ -295,7 +288,7 @@ def build_report(
         if "role" in subsets:
             report["role"] = role
         if "grace" in subsets:
-            report["grace_period"] = _grace(wmi, role["rdsh_installed"], expiring_days)
+            report["grace_period"] = _grace(wmi, role["rdsh_installed"], warning_days)
     if "services" in subsets:
         report["services"] = _services(answers)
     if "domain" in subsets:

@@ -94,7 +94,7 @@ def server_version_name(build: int | None, installation_type: str | None, produc
     return product_name
 
 
-def grace_state(days_left: int | None, error: str | None, rdsh: bool, expiring_days: int) -> str:
+def grace_state(days_left: int | None, error: str | None, rdsh: bool, warning_days: int) -> str:
     """Classify the grace period; 0 days left means the 120 days are over, which is fine once licensed."""
     if not rdsh:
         return "not_applicable"
@@ -102,7 +102,7 @@ def grace_state(days_left: int | None, error: str | None, rdsh: bool, expiring_d
         return "unknown"
     if days_left <= 0:
         return "expired"
-    if days_left <= expiring_days:
+    if days_left <= warning_days:
         return "expiring"
     return "active"
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, current_value
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._registry import display_path
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 
 # The values that make up the licensing state, in both scopes.
 LOCAL_MODE = Wanted(lic.LICENSING_CORE_KEY, lic.LICENSING_MODE_VALUE)
@@ -52,7 +55,7 @@ def parse_request(args: dict[str, t.Any]) -> Request:
     if args.get("mode") is not None:
         mode = lic.MODE_NUMBERS[args["mode"]]
         if mode == 6 and not args.get("allow_aad_per_user"):
-            raise AgentError(
+            raise AnsibleActionFail(
                 "mode aad_per_user (LicensingMode 6) is for Azure Virtual Desktop and Windows multi-session hosts whose "
                 "users have Entra ID licences that include RDS rights; a classic RD Session Host may not honour it. "
                 "Set allow_aad_per_user: true to confirm, or use per_user or per_device."
@@ -63,24 +66,24 @@ def parse_request(args: dict[str, t.Any]) -> Request:
     clear = bool(args.get("clear_license_servers"))
     if servers is not None:
         if clear and servers:
-            raise AgentError("clear_license_servers: true asks for an empty list, but license_servers lists servers; "
-                             "give one or the other.")
+            raise AnsibleActionFail("clear_license_servers: true asks for an empty list, but license_servers lists "
+                                    "servers; give one or the other.")
         if not servers and not clear:
-            raise AgentError("license_servers is an empty list. To remove every configured license server, also set "
-                             "clear_license_servers: true; to leave the servers alone, leave license_servers out.")
+            raise AnsibleActionFail("license_servers is an empty list. To remove every configured license server, also "
+                                    "set clear_license_servers: true; to leave the servers alone, leave license_servers out.")
         seen: dict[str, str] = {}
         for index, name in enumerate(servers):
             problem = lic.server_name_problem(name)
             if problem:
-                raise AgentError(f"license_servers[{index}] {name!r} is not a valid license server name: {problem}.")
+                raise AnsibleActionFail(f"license_servers[{index}] {name!r} is not a valid license server name: {problem}.")
             if name.lower() in seen:
-                raise AgentError(f"license_servers lists {name!r} twice (as {seen[name.lower()]!r} too); list each server once.")
+                raise AnsibleActionFail(f"license_servers lists {name!r} twice (as {seen[name.lower()]!r} too); list each server once.")
             seen[name.lower()] = name
         servers = list(servers)
     elif clear:
         servers = []
     if mode is None and servers is None:
-        raise AgentError("Nothing to manage: give mode, license_servers, or clear_license_servers: true.")
+        raise AnsibleActionFail("Nothing to manage: give mode, license_servers, or clear_license_servers: true.")
     return Request(mode, servers, args.get("scope") or "local")
 
 
@@ -93,40 +96,27 @@ def check_aad_supported(lookup: Lookup) -> None:
     minimum = AAD_MIN_SERVER_BUILD if is_server else AAD_MIN_CLIENT_BUILD
     if build is None or build < minimum:
         release = "Windows Server 2022 (build 20348)" if is_server else "Windows 10 1903 (build 18362)"
-        raise AgentError(
+        raise FailedTaskResult(
             f"mode aad_per_user needs {release} or later; this host reports build {build_text or 'unknown'}. "
             "Use per_user or per_device on this host."
         )
 
 
-def _dword(value: t.Any) -> int | None:
-    return value[1] if value and value[0] == "dword" else None
-
-
 def _servers(value: t.Any, policy: bool) -> list[str] | None:
-    if not value:
-        return None
-    value_type, data = value
-    if policy:
-        return lic.split_policy_servers(data) if value_type in ("string", "expandstring") else None
-    if value_type == "multistring":
-        return list(data)
-    return [data] if value_type in ("string", "expandstring") and data else None
+    return state_reader.policy_servers(value) if policy else state_reader.local_servers(value)
 
 
 def state(lookup: Lookup) -> dict[str, t.Any]:
-    """The licensing state as the module reports it before and after."""
-    local_mode, policy_mode = _dword(lookup(LOCAL_MODE)), _dword(lookup(POLICY_MODE))
-    local_servers, policy_servers = _servers(lookup(LOCAL_SERVERS), False), _servers(lookup(POLICY_SERVERS), True)
-    mode, mode_source = lic.effective_setting(policy_mode, local_mode)
-    servers, servers_source = lic.effective_setting(policy_servers, local_servers)
+    """The licensing state as the module reports it before and after: the shared reader's blocks, flattened."""
+    mode = state_reader.mode_block(lookup(POLICY_MODE), lookup(LOCAL_MODE))
+    servers = state_reader.servers_block(lookup(POLICY_SERVERS), lookup(LOCAL_SERVERS))
     return {
-        "local_mode": local_mode, "local_mode_name": lic.mode_name(local_mode),
-        "local_license_servers": local_servers,
-        "policy_mode": policy_mode, "policy_mode_name": lic.mode_name(policy_mode),
-        "policy_license_servers": policy_servers,
-        "mode": mode, "mode_name": lic.mode_name(mode), "mode_source": mode_source,
-        "license_servers": servers or [], "license_servers_source": servers_source,
+        "local_mode": mode["local"], "local_mode_name": mode["local_name"],
+        "local_license_servers": servers["local"],
+        "policy_mode": mode["policy"], "policy_mode_name": mode["policy_name"],
+        "policy_license_servers": servers["policy"],
+        "mode": mode["effective"], "mode_name": lic.mode_name(mode["effective"]), "mode_source": mode["source"],
+        "license_servers": servers["effective"], "license_servers_source": servers["source"],
     }
 
 

@@ -14,7 +14,7 @@ import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _trees
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_ops
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_id, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
 
@@ -138,7 +138,7 @@ class Plan:
             index = len(self.changes)
             self.changes.append(change)
             op = write_ops([change])[0]
-            op["id"] = f"write{index}"
+            op["id"] = write_id(index)
             # The agent checks every expectation before the request's first write, so each one is the value as
             # the host held it when read, not as an earlier block of this file left it (a [-key] then [key]).
             held = (self.initial.get(lower) or {}).get(name.lower())

@@ -15,6 +15,7 @@ import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 
 ERROR_KINDS = _protocol.ERROR_KINDS
 
@@ -64,13 +65,8 @@ UNSUPPORTED_REASONS = {
 }
 
 
-class AgentError(Exception):
-    """A failure to report as the task result; carries extra result keys."""
-
-    def __init__(self, msg: str, **result: t.Any) -> None:
-        super().__init__(msg)
-        self.msg = msg
-        self.result = result
+class AgentError(FailedTaskResult):
+    """A failure the agent or the host reported (or the connection): a failed task result."""
 
 
 class NoAnswer(AgentError):

@@ -36,7 +36,7 @@ CASES: tuple[Case, ...] = (
     Case("pb_drift_check", "ours", "playbook drift_check, --check", "remote_desktop.licensing.drift_check", ("--check",)),
     Case("pb_configure_licensing", "ours", "playbook configure_licensing, --check",
          "remote_desktop.licensing.configure_licensing", ("--check",),
-         {"licensing_mode_license_servers": ["ls01.example.com"]}),
+         {"configure_licensing_license_servers": ["ls01.example.com"]}),
     Case("pb_mslicensing_reset", "ours", "playbook mslicensing_reset, --check",
          "remote_desktop.licensing.mslicensing_reset", ("--check",)),
     Case("pb_grace_reset", "ours", "playbook grace_reset, --check",

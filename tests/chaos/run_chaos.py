@@ -75,9 +75,9 @@ def run(fleet: SimFleet, name: str, work: str, batch_size: int, max_fail: int) -
     backups, tree = os.path.join(work, f"backups-{name}"), os.path.join(work, f"tree-{name}")
     started = time.monotonic()
     outcome = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, os.path.join(work, f"unused-{name}"),
-                           {"batch_size": batch_size, "max_fail_percentage": max_fail, "licensing_mode_mode": mode,
-                            "licensing_mode_license_servers": servers, "licensing_mode_backup": True,
-                            "licensing_mode_backup_dir": backups},
+                           {"batch_size": batch_size, "max_fail_percentage": max_fail, "configure_licensing_mode": mode,
+                            "configure_licensing_license_servers": servers, "configure_licensing_backup": True,
+                            "configure_licensing_backup_dir": backups},
                            env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree", "ANSIBLE_CALLBACK_TREE_DIR": tree,
                                 "ANSIBLE_FORKS": "25"})
     statuses = {}

@@ -37,7 +37,7 @@ def test_drift_check_job_events_and_set_stats_artifacts(fleet, tmp_path):
 
 def test_check_job_reports_changed_and_diff_events_and_writes_nothing(fleet, tmp_path):
     fleet.reset_stats()
-    run = job(fleet, tmp_path, "configure_licensing.yml", {"licensing_mode_policy_conflict": "warn"},
+    run = job(fleet, tmp_path, "configure_licensing.yml", {"configure_licensing_policy_conflict": "warn"},
               cmdline="--check --diff")
     text = run.stdout.read()
     assert run.status == "successful", text[-3000:]

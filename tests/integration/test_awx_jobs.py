@@ -98,16 +98,16 @@ def test_survey_answers_as_strings_drive_every_role(fleet, tmp_path):
     fleet.reset_host("per-user-03", "client_cache")
     fleet.reset_host("per-user-04", "license_server")
     configure = job(fleet, tmp_path / "configure", "configure_licensing.yml", {
-        "target_hosts": "per-user-01", "licensing_mode_mode": "per_device",
-        "licensing_mode_license_servers": "ls01.example.test, ls02.example.test", "licensing_mode_backup": "yes",
-        "licensing_mode_backup_dir": str(tmp_path / "backups"), "licensing_mode_policy_conflict": "warn",
+        "target_hosts": "per-user-01", "configure_licensing_mode": "per_device",
+        "configure_licensing_license_servers": "ls01.example.test, ls02.example.test", "configure_licensing_backup": "yes",
+        "configure_licensing_backup_dir": str(tmp_path / "backups"), "configure_licensing_policy_conflict": "warn",
         "batch_size": "5", "max_fail_percentage": "10"})
     configure_text = configure.stdout.read()
     assert configure.status == "successful", configure_text[-3000:]
     assert "per-user-01: licensing changed; restart TermService (or reboot) in a maintenance window" in configure_text
     assert fleet.value("per-user-01", core, "LicensingMode") == {"type": "dword", "data": 2}
     assert fleet.value("per-user-01", servers_key, "SpecifiedLicenseServers")["data"] == SERVERS
-    assert artifact_data(configure)["licensing_mode"]["per-user-01"]["changed"] is True
+    assert artifact_data(configure)["configure_licensing"]["per-user-01"]["changed"] is True
 
     grace = job(fleet, tmp_path / "grace", "grace_report.yml", {"grace_report_warning_days": "30",
                                                                 "grace_report_critical_days": "7",

@@ -14,7 +14,7 @@ def test_one_failing_and_one_unreachable_host_in_batch_one_stop_batch_two(tmp_pa
     fleet = SimFleet(tmp_path / "fleet").up(10, ["fresh"], faults=faults)
     try:
         run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                           {"batch_size": 5, "max_fail_percentage": 10, "licensing_mode_backup_dir": str(tmp_path / "b")})
+                           {"batch_size": 5, "max_fail_percentage": 10, "configure_licensing_backup_dir": str(tmp_path / "b")})
         assert run.rc != 0, run.output
         stats = fleet.stats()
         # Batch 1's healthy hosts were configured; batch 2 was never contacted.
@@ -32,7 +32,7 @@ def test_a_batch_under_the_threshold_lets_the_next_batch_run(tmp_path):
     fleet = SimFleet(tmp_path / "fleet").up(4, ["fresh"], faults=["fresh-01=refused"])
     try:
         run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                           {"batch_size": 2, "max_fail_percentage": 50, "licensing_mode_backup_dir": str(tmp_path / "b")})
+                           {"batch_size": 2, "max_fail_percentage": 50, "configure_licensing_backup_dir": str(tmp_path / "b")})
         assert "Batch guard" not in run.output, run.output
         stats = fleet.stats()
         assert stats["fresh-03"]["writes"] == 1 and stats["fresh-04"]["writes"] == 1, stats

@@ -76,7 +76,7 @@ def test_drift_check_lists_exactly_what_differs_and_never_writes(fleet, tmp_path
 
 def test_configure_then_only_the_policy_controlled_host_drifts(fleet, tmp_path):
     configured = play(fleet, "configure_licensing", tmp_path / "unused",
-                      licensing_mode_license_servers=["ls01.example.test"])
+                      configure_licensing_license_servers=["ls01.example.test"])
     assert configured.rc != 0  # the GPO host fails by default: a local write would have no effect
     assert "gpo-conflict-03" in configured.output and "Group Policy sets LicensingMode" in configured.output
     assert fleet.value("fresh-01", CORE, "LicensingMode") == {"type": "dword", "data": 4}
@@ -87,9 +87,9 @@ def test_configure_then_only_the_policy_controlled_host_drifts(fleet, tmp_path):
 
 def test_role_argument_spec_rejects_a_bad_value_before_anything_runs(fleet, tmp_path):
     fleet.reset_stats()
-    run = play(fleet, "configure_licensing", tmp_path / "unused", licensing_mode_mode="per_seat")
+    run = play(fleet, "configure_licensing", tmp_path / "unused", configure_licensing_mode="per_seat")
     assert run.rc != 0
-    assert "value of licensing_mode_mode must be one of: per_user, per_device, aad_per_user, got: per_seat" in run.output
+    assert "value of configure_licensing_mode must be one of: per_user, per_device, aad_per_user, got: per_seat" in run.output
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
 
 

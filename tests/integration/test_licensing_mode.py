@@ -188,3 +188,20 @@ def test_clear_license_servers_removes_the_value(fleet, run):
     assert result["changed"] is True and result["after"]["license_servers"] == []
     assert fleet.value("fresh-01", SERVERS_KEY, "SpecifiedLicenseServers") is None
     assert "-license servers: ls01.example.test, ls02.example.test" in output
+
+
+def test_reg_sz_server_list_reads_the_same_in_licensing_info_and_licensing_mode(fleet, run, tmp_path):
+    """A REG_SZ SpecifiedLicenseServers (what a registry tool writes by default) is one server to both modules."""
+    reset(fleet, "per_device", registry={SERVERS_KEY: {"SpecifiedLicenseServers": {"type": "string", "data": "ls01"}}})
+    _rc, _output, mode_result, _stats = run(["--check"], mode="per_device")
+    assert mode_result["changed"] is False and not mode_result.get("failed"), mode_result
+    info_playbook = os.path.join(ROOT, "tests", "integration", "playbooks", "licensing_info.yml")
+    info_run = run_playbook(info_playbook, fleet.inventory, str(tmp_path / "info"))
+    servers = info_run.results["fresh-01"]["licensing"]["license_servers"]
+    before = mode_result["before"]
+    assert servers["local"] == before["local_license_servers"] == ["ls01"]
+    assert servers["effective"] == before["license_servers"] == ["ls01"]
+    assert servers["source"] == before["license_servers_source"] == "local"
+    warnings = info_run.results["fresh-01"]["licensing"]["warnings"]
+    assert not any("No license server" in note for note in warnings)
+    assert any("REG_MULTI_SZ" in note for note in warnings)

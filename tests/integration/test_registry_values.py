@@ -176,7 +176,7 @@ def test_backup_holds_the_old_values_and_deletion_entries_for_new_ones(fleet, ru
     ({"path": "HKLM:\\SOFTWARE\\..\\SYSTEM", "name": "X", "type": "dword", "data": 1}, "relative component"),
     ({"path": f"HKLM:\\{KEY}", "name": "X", "type": "string"}, "data is required"),
     ({"path": f"HKLM:\\{KEY}", "name": "X", "type": "reg_sz", "data": "x"}, "value of type must be one of"),
-    ({"path": f"HKLM:\\{KEY}", "type": "string", "data": "x"}, "missing required arguments: name"),
+    ({"path": f"HKLM:\\{KEY}", "type": "string", "data": "x"}, "data is given without a name"),
 ])
 def test_bad_input_fails_before_anything_is_sent(fleet, run, host, entry, message):
     _output, result, stats = run([entry])
@@ -196,3 +196,47 @@ def test_a_slash_in_a_key_name_is_part_of_the_name_in_the_write_and_the_backup(f
     with open(result["backup_file"], "rb") as handle:
         saved = regfile.parse(regfile.decode(handle.read()))
     assert [(key.path.rsplit("\\", 1)[-1], key.values) for key in saved] == [("RC4 128/128", {"Enabled": ("dword", 1)})]
+
+
+def test_win_regedit_spellings_and_a_bare_key(fleet, run, host, tmp_path):
+    """key / entry / datatype mean path / name / type; a path alone makes sure the key exists."""
+    bare = f"{KEY}\\Empty\\Deeper"
+    values = [{"key": f"HKLM:\\{KEY}", "entry": "Level", "data": 3, "datatype": "dword"},
+              {"path": f"HKLM:\\{bare}"}]
+    _output, result, stats = run(values, ["--check", "--diff"])
+    assert result["changed"] is True and not result.get("failed"), result
+    assert result["keys"] == [{"path": f"HKLM:\\{bare}", "view": 64, "created": True}]
+    assert stats["writes"] == 0
+    assert not any(key.lower() == bare.lower() for key in fleet.show(host)["registry"])
+
+    _output, result, _stats = run(values, backup=True, backup_dir=str(tmp_path / "b"))
+    assert result["changed"] is True and result["keys"][0]["created"] is True, result
+    registry = fleet.show(host)["registry"]
+    assert any(key.lower() == bare.lower() for key in registry)
+    assert fleet.value(host, KEY, "Level") == {"type": "dword", "data": 3}
+    with open(result["backup_file"], "rb") as handle:
+        blocks = regfile.parse(regfile.decode(handle.read()))
+    assert [block.path for block in blocks if block.delete] == [f"HKEY_LOCAL_MACHINE\\{bare}"]
+
+    fleet.reset_stats()
+    _output, again, stats = run(values)
+    assert again["changed"] is False and again["keys"][0]["created"] is False, again
+    assert stats["commands"] == 1 and stats["writes"] == 0
+
+
+def test_a_bare_key_cannot_be_absent(run, host):
+    _output, result, stats = run([{"path": f"HKLM:\\{KEY}", "state": "absent"}])
+    assert result.get("failed") and "never deletes keys" in result["msg"], result
+    assert stats["commands"] == 0
+
+
+def test_group_backup_dir_default_serves_read_only_and_writing_modules(fleet, host, tmp_path):
+    playbook = os.path.join(ROOT, "tests", "integration", "playbooks", "group_defaults.yml")
+    backups = tmp_path / "group-backups"
+    outcome = run_playbook(playbook, fleet.inventory, str(tmp_path / "results"), {"group_backup_dir": str(backups)})
+    assert outcome.rc == 0, outcome.output
+    result = outcome.results[host]
+    assert not result["info"].get("failed") and result["info"]["licensing"]["mode"]["effective"] == 2, result["info"]
+    assert not result["server"].get("failed"), result["server"]
+    assert result["values"]["changed"] is True
+    assert result["values"]["backup_file"].startswith(str(backups / host) + os.sep)

@@ -50,20 +50,20 @@ def test_every_host_is_reached_over_its_transport(fleet):
 
 def test_configure_licensing_check_then_apply_then_nothing_to_do(fleet, tmp_path):
     fleet.reset_stats()
-    checked = play(fleet, "configure_licensing", tmp_path, "--check", "--diff", licensing_mode_license_servers=SERVERS)
+    checked = play(fleet, "configure_licensing", tmp_path, "--check", "--diff", configure_licensing_license_servers=SERVERS)
     assert checked.rc == 0, checked.output
     assert changed_per_host(checked.output, SESSION_HOSTS) == {host: 1 for host in SESSION_HOSTS}
     assert all(counters["writes"] == 0 for counters in fleet.stats().values())
     assert all(fleet.value(host, CORE, "LicensingMode") == {"type": "dword", "data": 5} for host in SESSION_HOSTS)
 
-    applied = play(fleet, "configure_licensing", tmp_path, licensing_mode_license_servers=SERVERS)
+    applied = play(fleet, "configure_licensing", tmp_path, configure_licensing_license_servers=SERVERS)
     assert applied.rc == 0, applied.output
     assert changed_per_host(applied.output, SESSION_HOSTS) == {host: 1 for host in SESSION_HOSTS}
     for host in SESSION_HOSTS:
         assert fleet.value(host, CORE, "LicensingMode") == {"type": "dword", "data": 4}
 
     fleet.reset_stats()
-    again = play(fleet, "configure_licensing", tmp_path, licensing_mode_license_servers=SERVERS)
+    again = play(fleet, "configure_licensing", tmp_path, configure_licensing_license_servers=SERVERS)
     assert again.rc == 0, again.output
     assert changed_per_host(again.output, SESSION_HOSTS) == {host: 0 for host in SESSION_HOSTS}
     stats = fleet.stats()

@@ -8,6 +8,8 @@ import os
 import subprocess
 import tarfile
 
+import yaml
+
 from tests.helpers.paths import ROOT, tool
 
 
@@ -18,11 +20,19 @@ def test_build_install_and_document(tmp_path):
     with tarfile.open(artifact) as archive:
         names = archive.getnames()
     assert "plugins/plugin_utils/_agent.ps1" in names and "plugins/action/licensing_info.py" in names
-    assert not [name for name in names if name.startswith(("simulator", "tests/unit", "tests/integration", ".venv"))]
+    assert not [name for name in names if name.startswith(("simulator", "tests", "extensions", "demo", ".venv", "."))]
+    assert not {"pytest.ini", "Makefile", "requirements-dev.txt", "CONTRIBUTING.md", "docs/performance.md",
+                "docs/lab-validation.md", "docs/powershell-lint.md"} & set(names)
+    assert {"README.md", "LICENSE", "requirements.txt", "meta/runtime.yml", "schemas/fleet_report.schema.json",
+            "docs/migrating-from-win_regedit.md", "changelogs/changelog.yaml"} <= set(names)
     install = tmp_path / "installed"
     # Away from this checkout's ansible.cfg, which points at the in-place collection.
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(install)}
     env.pop("ANSIBLE_CONFIG", None)
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        repository = yaml.safe_load(handle)["repository"]
+    with open(os.path.join(ROOT, "schemas", "fleet_report.schema.json"), encoding="utf-8") as handle:
+        assert json.load(handle)["$id"].startswith(repository + "/"), "the schema's $id must be under galaxy.yml's repository"
     subprocess.run([tool("ansible-galaxy"), "collection", "install", "--force", artifact, "-p", str(install)],
                    check=True, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     names = [f"remote_desktop.licensing.{module}" for module in MODULE_OPTIONS]
@@ -41,23 +51,26 @@ def test_build_install_and_document(tmp_path):
     filter_docs = json.loads(filters.stdout)
     grace = filter_docs["remote_desktop.licensing.licensing_grace_class"]["doc"]
     assert grace["name"] == "licensing_grace_class" and "Classify" in grace["short_description"]
-    assert set(grace["options"]) == {"_input", "warning_days", "critical_days"}
+    assert set(grace["options"]) == {"_input", "warning_days", "critical_days", "diagnosis"}
     assert filter_docs["remote_desktop.licensing.licensing_drift"]["doc"]["name"] == "licensing_drift"
 
 
 # Every module and its public options: a change here is a change of the collection's public surface.
 MODULE_OPTIONS = {
-    "licensing_info": {"gather_subset", "grace_expiring_days"},
-    "license_server_info": set(),
+    "licensing_info": {"gather_subset", "warning_days", "backup_dir"},
+    "license_server_info": {"backup_dir"},
     "licensing_mode": {"mode", "allow_aad_per_user", "license_servers", "clear_license_servers", "scope",
                        "policy_conflict", "restart", "backup", "backup_dir"},
     "registry_values": {"values", "backup", "backup_dir"},
     "registry_backup": {"keys", "view", "name", "backup_dir", "remote_copy"},
     "registry_restore": {"src", "allow_other_host", "backup", "backup_dir", "max_file_size_kb"},
     "mslicensing": {"state", "views", "recreate_for_users", "backup_dir"},
-    "grace_period": {"state", "expiring_days", "acknowledge_lab_use", "restart", "backup_dir"},
-    "licensing_baseline": {"baseline"},
-    "batch_results": {"kind", "results", "results_dir", "results_dir_variable", "run_id", "warning_days", "critical_days"},
+    "grace_period": {"state", "warning_days", "acknowledge_lab_use", "restart", "backup_dir"},
+    "licensing_baseline": {"baseline", "backup_dir"},
+    "licensing_diagnose": {"view", "license_server_views", "session_hosts", "domain", "warning_days", "critical_days",
+                           "backup_dir"},
+    "batch_results": {"kind", "results", "results_dir", "results_dir_variable", "run_id", "warning_days", "critical_days",
+                      "backup_dir"},
     "fleet_report": {"results_dir", "hosts", "output_dir", "formats", "warning_days", "critical_days", "baseline", "run_id",
-                     "stale"},
+                     "stale", "backup_dir"},
 }

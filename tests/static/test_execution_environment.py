@@ -28,3 +28,16 @@ def test_example_builds_on_the_collection():
     example = load("execution-environment.yml")
     assert example["version"] == 3
     assert {"name": "remote_desktop.licensing"} in example["dependencies"]["galaxy"]["collections"]
+
+
+def test_example_pins_its_base_image_and_the_tested_cores():
+    from tests.matrix.run_matrix import CORES
+
+    example = load("execution-environment.yml")
+    name, _, tag = example["images"]["base_image"]["name"].rpartition(":")
+    assert name and tag and tag != "latest", "the base image must be pinned to a tag"
+    floor, ceiling = sorted(CORES, key=lambda core: tuple(int(part) for part in core.split(".")))[::len(CORES) - 1]
+    major, minor = ceiling.split(".")
+    assert example["dependencies"]["ansible_core"]["package_pip"] == f"ansible-core>={floor},<{major}.{int(minor) + 1}"
+    with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["requires_ansible"] == f">={floor}.0"

@@ -34,10 +34,10 @@ def test_grace_report_classifies_in_one_place():
 
 
 def test_change_lines_say_restarts_and_backups():
-    _record, line = _batch.licensing_mode("a", {"changed": True, "restarted": True, "backup_file": "/b/a.reg"}, OPTIONS)
+    _record, line = _batch.configure_licensing("a", {"changed": True, "restarted": True, "backup_file": "/b/a.reg"}, OPTIONS)
     assert line == "a: licensing changed; TermService restarted; backup /b/a.reg"
-    records = {"a": _record, "b": _batch.licensing_mode("b", {"changed": True, "restart_required": True}, OPTIONS)[0]}
-    assert _batch.fleet_line("licensing_mode", records) == \
+    records = {"a": _record, "b": _batch.configure_licensing("b", {"changed": True, "restart_required": True}, OPTIONS)[0]}
+    assert _batch.fleet_line("configure_licensing", records) == \
         "Changed 2 of 2 host(s): a, b; TermService restarted on a; restart pending on b"
 
 

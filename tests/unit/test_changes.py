@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes as changes
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Wanted
@@ -120,7 +121,7 @@ def test_backup_keys_keep_the_whole_key_and_delete_what_the_change_creates():
 
 
 def test_a_value_listed_twice_is_refused():
-    with pytest.raises(AgentError, match="listed twice"):
+    with pytest.raises(AnsibleActionFail, match="listed twice"):
         changes.check_unique([Wanted(CORE, "A"), Wanted(CORE.lower(), "a", value=("dword", 1))])
     changes.check_unique([Wanted("SOFTWARE\\X", "A"), Wanted("SOFTWARE\\X", "A", 32)])
 

@@ -6,7 +6,9 @@ import pytest
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _mode_plan as plan
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 
 
 def args(**overrides):
@@ -41,9 +43,9 @@ def test_invalid_server_names(name):
     (args(), "Nothing to manage"),
 ])
 def test_bad_options_are_refused_with_the_fix(options, message):
-    with pytest.raises(AgentError) as caught:
+    with pytest.raises(AnsibleActionFail) as caught:
         plan.parse_request(options)
-    assert message in caught.value.msg
+    assert message in str(caught.value)
 
 
 def test_requests():
@@ -63,7 +65,7 @@ def test_aad_per_user_needs_a_recent_build(build, kind, ok):
     if ok:
         plan.check_aad_supported(lookup_of(values))
     else:
-        with pytest.raises(AgentError, match="needs Windows"):
+        with pytest.raises(FailedTaskResult, match="needs Windows"):
             plan.check_aad_supported(lookup_of(values))
 
 

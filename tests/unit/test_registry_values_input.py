@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.action.registry_values import wanted_values
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 
 def entry(**overrides):
@@ -25,9 +25,9 @@ def entry(**overrides):
     ([entry(name="n" * 16384)], "values[0]: value name of 16384 characters is longer than Windows allows (16383)"),
 ])
 def test_bad_entries_name_the_entry_and_the_problem(entries, message):
-    with pytest.raises(AgentError) as caught:
+    with pytest.raises(AnsibleActionFail) as caught:
         wanted_values(entries)
-    assert message in caught.value.msg
+    assert message in str(caught.value)
 
 
 def test_good_entries_become_canonical_values():
