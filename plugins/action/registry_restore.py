@@ -37,7 +37,7 @@ class ActionModule(LicensingActionBase):
             size = os.path.getsize(path)
             if size > limit_kb * 1024:
                 raise FailedTaskResult(f"src {path} is {size // 1024} KiB, above max_file_size_kb={limit_kb}; it was not read and "
-                                 "nothing was sent to the host. Raise max_file_size_kb if this file is really meant.")
+                                       "nothing was sent to the host. Raise max_file_size_kb if this file is really meant.")
             with open(path, "rb") as handle:
                 text = _regfile.decode(handle.read())
         except OSError as exc:
