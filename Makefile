@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix bench clean
+.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix bench chaos clean
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ browser:
 test: setup browser
 	$(BIN)/python -m pytest tests
 	$(BIN)/python tests/matrix/run_matrix.py
+	$(BIN)/python tests/chaos/run_chaos.py --hosts 200
+
+# Random faults of every kind, concurrent runs and batches with thresholds over a simulated fleet (docs/chaos.md).
+# 200 hosts is the size `make test` runs; `make chaos CHAOS_HOSTS=1000` is the documented large run.
+CHAOS_HOSTS ?= 200
+CHAOS_SEED ?= 15
+chaos: setup
+	$(BIN)/python tests/chaos/run_chaos.py --hosts $(CHAOS_HOSTS) --seed $(CHAOS_SEED)
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit

@@ -14,7 +14,7 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.batch_results import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_paths, _transport
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_paths, _paths, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 
 
@@ -58,7 +58,8 @@ class ActionModule(LicensingActionBase):
             for host, record in records.items():
                 # The report renders from the whole task result; the roles save their record.
                 content = args["results"][host] if args["kind"] == "licensing_report" else record
-                path = os.path.join(directory, f"{host}.json")
+                # Host names are inventory data, not paths (../escape, .., a/b): one safe, unique component each.
+                path = os.path.join(directory, f"{_paths.host_file_name(host)}.json")
                 write_json(path, {**content, "run_id": args["run_id"], "saved_at": saved_at})
                 files.append(path)
         fleet = _batch.fleet_line(args["kind"], records)

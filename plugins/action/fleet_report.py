@@ -16,6 +16,7 @@ from ansible_collections.remote_desktop.licensing.plugins.modules.fleet_report i
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _drift
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report_diagnosis as diagnosis_section
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _paths
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._drift import BaselineError
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
@@ -23,7 +24,7 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transpor
 
 
 def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
-    """{inventory_hostname: saved task result} from <results_dir>/<host>.json files."""
+    """{inventory_hostname: saved task result} from <results_dir>/<host file name>.json files (_paths.host_file_name)."""
     if not os.path.isdir(results_dir):
         raise FailedTaskResult(f"results_dir {results_dir} does not exist; run the licensing_report playbook (or each slice) first.")
     results = {}
@@ -33,7 +34,7 @@ def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
         path = os.path.join(results_dir, name)
         try:
             with open(path, encoding="utf-8") as handle:
-                results[name[:-5]] = json.load(handle)
+                results[_paths.host_from_file_name(name[:-5])] = json.load(handle)
         except (OSError, ValueError) as exc:
             raise FailedTaskResult(f"{path} is not a saved JSON task result: {exc}") from None
     return results

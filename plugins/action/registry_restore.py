@@ -6,6 +6,7 @@ read the keys it names in one round trip, and write only what differs in a secon
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ansible.errors import AnsibleError
@@ -21,7 +22,7 @@ class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "before-restore"
 
-    def read_source(self, src: str) -> tuple[list[_regfile.RegKey], str | None]:
+    def read_source(self, src: str, limit_kb: int) -> tuple[list[_regfile.RegKey], str | None]:
         """The file's keys and the host it names as its source (None for files without that line)."""
         try:
             path = self._find_needle("files", src)
@@ -33,10 +34,16 @@ class ActionModule(LicensingActionBase):
                 "to apply a file that is on the host, fetch it first (ansible.builtin.fetch). Nothing was sent to the host."
             ) from None
         try:
+            size = os.path.getsize(path)
+            if size > limit_kb * 1024:
+                raise FailedTaskResult(f"src {path} is {size // 1024} KiB, above max_file_size_kb={limit_kb}; it was not read and "
+                                       "nothing was sent to the host. Raise max_file_size_kb if this file is really meant.")
             with open(path, "rb") as handle:
                 text = _regfile.decode(handle.read())
         except OSError as exc:
             raise FailedTaskResult(f"Cannot read src {path}: {exc.strerror or exc}. Nothing was sent to the host.") from None
+        except _regfile.RegFileError as exc:
+            raise FailedTaskResult(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
         try:
             return _regfile.parse(text), _regfile.source_host(text)
         except _regfile.RegFileError as exc:
@@ -58,7 +65,9 @@ class ActionModule(LicensingActionBase):
         return [f"{args['src']} was taken on {source} and applied to {target} (allow_other_host: true)."]
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        keys, source = self.read_source(args["src"])
+        if args["max_file_size_kb"] < 1:
+            raise FailedTaskResult(f"max_file_size_kb must be at least 1, not {args['max_file_size_kb']}.")
+        keys, source = self.read_source(args["src"], args["max_file_size_kb"])
         blocks = restore.blocks_from(keys)
         if not blocks:
             raise FailedTaskResult(f"{args['src']} holds no [key] blocks; nothing to restore.")

@@ -11,7 +11,7 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_values import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _registry
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _registry, _secrets
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._value_change_action import KeyValues, NewKey, Plan, ValueChangeAction
 
 
@@ -36,6 +36,7 @@ def parse_entries(entries: list[dict[str, t.Any]]) -> Request:
             if entry.get("name") is None:
                 keys.append(bare_key(entry, f"{where} ({_registry.display_path(path, entry['view'])})", path))
                 continue
+            _registry.check_value_name(entry["name"])
             label = f"{where} ({_registry.display_path(path, entry['view'])} {entry['name']!r})"
             if entry["state"] == "absent":
                 if entry.get("data") is not None:
@@ -69,13 +70,25 @@ class ActionModule(ValueChangeAction):
     BACKUP_NAME = "registry-values"
 
     def parse_options(self, args: dict[str, t.Any]) -> Request:
-        return parse_entries(args["values"])
+        request = parse_entries(args["values"])
+        self.sensitive_values = {
+            _secrets.identity(_changes.Wanted(_registry.normalize_key_path(entry["path"]), entry["name"], entry["view"]))
+            for entry in args["values"] if entry.get("sensitive") and entry.get("name") is not None}
+        # The agent's verbose request/answer logs would carry the data: they are not shown for such a task.
+        self.hide_agent_traffic = bool(self.sensitive_values)
+        return request
+
+    def is_sensitive(self, change: _changes.Change) -> bool:
+        return _secrets.identity(change.wanted) in self.sensitive_values
 
     def values_to_read(self, request: Request) -> list[_changes.Wanted]:
         # A bare key is read like a value in it: only its key is looked at.
         return request.values + [_changes.Wanted(key.path, "", key.view) for key in request.keys]
 
     def decide(self, request: Request, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
+        # Messages (a conflict, a lost answer) may quote the data as it was or as wanted: it is scrubbed from them.
+        self.secret_texts = _secrets.texts(change for change in _changes.plan(request.values, key_values)
+                                           if self.is_sensitive(change))
         missing: dict[t.Any, NewKey] = {}
         for key in request.keys:
             identity = _changes.key_identity(key.path, key.view)
@@ -92,12 +105,13 @@ class ActionModule(ValueChangeAction):
             "entries": [{
                 "path": _registry.display_path(change.wanted.path), "name": change.wanted.name,
                 "view": change.wanted.view, "state": "present" if change.wanted.present else "absent",
-                "before": _changes.public(change.before), "after": _changes.public(change.after),
+                "before": _secrets.masked(_changes.public(change.before), self.is_sensitive(change)),
+                "after": _secrets.masked(_changes.public(change.after), self.is_sensitive(change)),
                 "changed": change.changed,
             } for change in changes],
         }
         if self._task.diff:
-            result["diff"] = _changes.diff(changes, "registry values")
+            result["diff"] = _changes.diff(changes, "registry values", hidden=self.is_sensitive)
             created = "".join(f"[{_registry.display_path(key.path, key.view)}] (key created)\n" for key in plan.new_keys)
             result["diff"]["before"] = "".join(f"[{_registry.display_path(key.path, key.view)}] (absent)\n"
                                                for key in plan.new_keys) + result["diff"]["before"]

@@ -36,6 +36,15 @@ options:
         (M(ansible.builtin.fetch)).
     type: path
     required: true
+  max_file_size_kb:
+    description:
+      - The largest C(src) file accepted, in KiB. A larger file is refused before it is read, naming its size and
+        this option; the whole file travels to the host in one request, so raise it only for files you expect.
+      - The default (8192 KiB) is far above any backup this collection writes (a few KiB) and a C(reg export) of
+        the policy or licensing keys.
+    type: int
+    default: 8192
+    version_added: 0.1.0
   allow_other_host:
     description:
       - Every backup this collection writes names the host it was taken on in a comment line,

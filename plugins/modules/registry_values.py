@@ -89,6 +89,16 @@ options:
         type: int
         choices: [32, 64]
         default: 64
+      sensitive:
+        description:
+          - The value is a secret (for example Winlogon C(DefaultPassword)); its data, before and after, is never
+            shown in the diff, the result (C(before)/C(after) data read V(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER)),
+            error messages or the agent's verbose logs, as C(no_log) would hide it, while the other entries of the
+            task stay visible. The backup file (mode 0600) still holds the old data, since it must be able to put
+            it back.
+        type: bool
+        default: false
+        version_added: 0.1.0
   backup:
     description:
       - Before writing, save the keys that are about to change to a regedit-compatible C(.reg) file

@@ -18,7 +18,7 @@ import yaml
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile, _secrets
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
     NOT_ELEVATED_WARNING, AgentError, NoAnswer, check_connection, results_by_id, run_agent)
@@ -88,6 +88,9 @@ class LicensingActionBase(ActionBase):
         del tmp
         # Set by send_write when a write's answer was lost and the host was read back.
         self.lost_answer: dict[str, t.Any] | None = None
+        # Set by modules with sensitive values (registry_values): data scrubbed from the result, agent logs hidden.
+        self.secret_texts: list[str] = []
+        self.hide_agent_traffic = False
         # Raises AnsibleActionFail with ansible-core's own validation message.
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         for name in self.IGNORED_GROUP_OPTIONS:
@@ -108,7 +111,7 @@ class LicensingActionBase(ActionBase):
                 result["warnings"] = [*result.get("warnings", []), self.lost_answer["message"]]
         if getattr(self, "agent_elevated", None) is False:
             result["warnings"] = [*result.get("warnings", []), NOT_ELEVATED_WARNING]
-        return result
+        return _secrets.scrub(result, self.secret_texts)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         raise NotImplementedError

@@ -755,6 +755,59 @@ function Invoke-GraceReset {
     }
 }
 
+# Conditional writes ----------------------------------------------------------------------------
+# A write may carry 'expect': the value its decision was based on ({exists: false}, or {exists: true, type, data} with
+# data as set_value takes it). Every expectation of a request is checked before its first write; when the host no
+# longer holds one, nothing is written (another run changed the value between this run's read and its write).
+
+# A wire value as comparable text: numbers and strings as they are, MULTI_SZ as its JSON list.
+function Get-WireText {
+    param([string]$Type, $Data)
+    if ($Type -eq 'multistring') { return $Serializer.Serialize([object[]]@($Data)) }
+    return [string]$Data
+}
+
+# $null when the host holds what $Expect describes, else a sentence saying what it holds now.
+function Test-Expectation {
+    param($Op, $Expect)
+    $path = [string](Get-Field $Op 'path' '')
+    $name = [string](Get-Field $Op 'name' '')
+    $view = Get-Field $Op 'view' 64
+    $current = $null
+    $base = Open-LocalMachine $view
+    try {
+        $key = $base.OpenSubKey($path, $false)
+        if ($null -ne $key) {
+            try { if (@($key.GetValueNames()) -contains $name) { $current = ConvertTo-WireValue $key $name $view $path } }
+            finally { $key.Dispose() }
+        }
+    }
+    finally { $base.Dispose() }
+    $wanted = [bool](Get-Field $Expect 'exists' $false)
+    if ($null -eq $current) {
+        if ($wanted) { return 'the value was read as present and is now absent' }
+        return $null
+    }
+    $now = 'it now holds ' + [string]$current.type + ' ' + (Get-WireText ([string]$current.type) $current.data)
+    if (-not $wanted) { return 'the value was read as absent; ' + $now }
+    $type = [string](Get-Field $Expect 'type' '')
+    $same = ([string]$current.type -eq $type) -and ((Get-WireText $type $current.data) -ceq (Get-WireText $type (Get-Field $Expect 'data')))
+    if ($same) { return $null }
+    return 'the decision was based on ' + $type + ' ' + (Get-WireText $type (Get-Field $Expect 'data')) + '; ' + $now
+}
+
+# Write requests never interleave on one host: each holds this machine-wide mutex (Global\ spans logon sessions) while
+# it runs, waiting a bounded time for another to finish. An abandoned mutex (its owner died) is owned by the waiter.
+$WriteMutexName = 'Global\RemoteDesktopLicensingAgentWrite'
+$WriteMutexWaitSeconds = 60
+function Enter-WriteMutex {
+    $mutex = New-Object -TypeName System.Threading.Mutex -ArgumentList $false, $WriteMutexName
+    try { if ($mutex.WaitOne([TimeSpan]::FromSeconds($WriteMutexWaitSeconds))) { return $mutex } }
+    catch [System.Threading.AbandonedMutexException] { return $mutex }
+    $mutex.Dispose()
+    return $null
+}
+
 # A CIM method's failure as the diagnosis reports it: through the exception or through ReturnValue.
 function New-MethodFailure {
     param($Exception, [string]$Method, $ReturnValue)
@@ -930,22 +983,65 @@ $stopOnError = $rollbackOnError -or [bool](Get-Field $Request 'stop_on_error' $f
 $journal = New-Object -TypeName System.Collections.ArrayList
 $results = New-Object -TypeName System.Collections.ArrayList
 $failed = $false
-foreach ($op in @(Get-Field $Request 'ops' @())) {
-    $id = Get-Field $op 'id'
-    if ($failed -and $stopOnError) {
-        $result = [ordered]@{ ok = $false; skipped = $true }
-    }
-    else {
-        try { $result = Invoke-Operation $op $journal }
-        catch { $result = New-OpError (Get-ErrorKind $_.Exception) ([string]$_.Exception.Message) (Get-Field $op 'path') }
-        if (-not $result.ok) { $failed = $true }
-    }
-    $result['id'] = $id
-    $null = $results.Add($result)
-}
-$answer = [ordered]@{ ok = $true; version = $AgentProtocolVersion; host = (Get-HostFacts); results = $results.ToArray() }
+$ops = @(Get-Field $Request 'ops' @())
+# A write request (rollback_on_error) runs under the host-wide write mutex; when it cannot be had, nothing runs.
+$writeMutex = $null
+$refusal = $null
 if ($rollbackOnError) {
-    $answer['rollback'] = [ordered]@{ performed = $false; undone = 0; errors = @() }
-    if ($failed) { $answer['rollback'] = Invoke-Rollback $journal }
+    try { $writeMutex = Enter-WriteMutex }
+    catch { $refusal = New-OpError (Get-ErrorKind $_.Exception) ('the host-wide write lock could not be opened: ' + [string]$_.Exception.Message) }
+    if ($null -eq $writeMutex -and $null -eq $refusal) {
+        $refusal = New-OpError 'conflict' ('another write to this host held its write lock for ' + $WriteMutexWaitSeconds + ' s; nothing was written')
+        $refusal.error['reason'] = 'busy'
+    }
+}
+try {
+    # Every expectation is checked before the first write; one that differs refuses the whole request.
+    $conflicts = @{}
+    if ($null -eq $refusal) {
+        foreach ($op in $ops) {
+            $expect = Get-Field $op 'expect'
+            if ($null -eq $expect) { continue }
+            try { $why = Test-Expectation $op $expect }
+            catch { $why = 'it could not be read again: ' + [string]$_.Exception.Message }
+            if ($null -ne $why) {
+                $conflict = New-OpError 'conflict' ('changed by someone else since it was read: ' + $why) (Get-Field $op 'path')
+                $conflict.error['reason'] = 'changed'
+                $conflicts[[string](Get-Field $op 'id')] = $conflict
+            }
+        }
+    }
+    $index = 0
+    foreach ($op in $ops) {
+        $id = Get-Field $op 'id'
+        if ($null -ne $refusal -or $conflicts.Count -gt 0) {
+            $result = [ordered]@{ ok = $false; skipped = $true }
+            if ($null -ne $refusal -and $index -eq 0) { $result = $refusal }
+            if ($conflicts.ContainsKey([string]$id)) { $result = $conflicts[[string]$id] }
+            $failed = $true
+        }
+        elseif ($failed -and $stopOnError) {
+            $result = [ordered]@{ ok = $false; skipped = $true }
+        }
+        else {
+            try { $result = Invoke-Operation $op $journal }
+            catch { $result = New-OpError (Get-ErrorKind $_.Exception) ([string]$_.Exception.Message) (Get-Field $op 'path') }
+            if (-not $result.ok) { $failed = $true }
+        }
+        $result['id'] = $id
+        $null = $results.Add($result)
+        $index++
+    }
+    $answer = [ordered]@{ ok = $true; version = $AgentProtocolVersion; host = (Get-HostFacts); results = $results.ToArray() }
+    if ($rollbackOnError) {
+        $answer['rollback'] = [ordered]@{ performed = $false; undone = 0; errors = @() }
+        if ($failed) { $answer['rollback'] = Invoke-Rollback $journal }
+    }
+}
+finally {
+    if ($null -ne $writeMutex) {
+        $writeMutex.ReleaseMutex()
+        $writeMutex.Dispose()
+    }
 }
 $Serializer.Serialize($answer)

@@ -14,9 +14,11 @@ import datetime
 import hashlib
 import os
 import re
+import tempfile
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._paths import host_file_name
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 
 # Backups live outside any collection, so that reinstalling or upgrading the collection
@@ -61,7 +63,7 @@ def check_dir(backup_dir: str, option: str = "backup_dir") -> str:
 
 
 def _host_dir_name(inventory_hostname: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", inventory_hostname) or "host"
+    return host_file_name(inventory_hostname)
 
 
 def save(backup_dir: str, inventory_hostname: str, name: str, keys: list[RegKey], comments: list[str],
@@ -70,6 +72,10 @@ def save(backup_dir: str, inventory_hostname: str, name: str, keys: list[RegKey]
     moment = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     directory = os.path.join(check_dir(backup_dir), _host_dir_name(inventory_hostname))
     # The source host comes first, so that registry_restore can tell a file taken on another host.
+    problem = unrepresentable(keys)
+    if problem:
+        raise BackupError(f"{problem}, which a .reg file cannot represent; nothing was changed on the host. "
+                          "Rename or remove it on the host (regedit), then run again")
     text = _regfile.render(keys, [_regfile.source_host_comment(inventory_hostname), *comments])
     raw = _regfile.encode(text)
     try:
@@ -88,14 +94,34 @@ def save(backup_dir: str, inventory_hostname: str, name: str, keys: list[RegKey]
 
 
 def _create_exclusive(directory: str, stem: str, raw: bytes) -> str:
-    """A new 0600 file; a second backup within the same second gets a -2, -3, ... suffix."""
-    for attempt in range(1, 1000):
-        path = os.path.join(directory, f"{stem}{'' if attempt == 1 else f'-{attempt}'}.reg")
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
+    """A new 0600 file, whole or not at all: written under a temporary name, flushed to disk, then given its
+    final name with a hard link (which never replaces a file); a second backup within the same second gets
+    a -2, -3, ... suffix. On a full disk no truncated file is left under a backup's name."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=".partial", dir=directory)
+    try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(raw)
-        return path
-    raise BackupError(f"too many backups named {stem} in {directory}")
+            handle.flush()
+            os.fsync(handle.fileno())
+        for attempt in range(1, 1000):
+            path = os.path.join(directory, f"{stem}{'' if attempt == 1 else f'-{attempt}'}.reg")
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                continue
+            return path
+        raise BackupError(f"too many backups named {stem} in {directory}")
+    finally:
+        os.unlink(temporary)
+
+
+def unrepresentable(keys: list[RegKey]) -> str | None:
+    """The first key or value name a .reg file cannot hold (a line break would end the line: `reg import` would
+    read the rest as new lines, such as [-HKEY_LOCAL_MACHINE\\SOFTWARE]), or None."""
+    for key in keys:
+        if "\r" in key.path or "\n" in key.path:
+            return f"the key {key.path!r} has a line break in its name"
+        for name in key.values:
+            if "\r" in name or "\n" in name:
+                return f"the value {name!r} under {key.path} has a line break in its name"
+    return None

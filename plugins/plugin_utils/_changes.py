@@ -103,6 +103,20 @@ def plan(wanted: list[Wanted], key_values: dict[tuple[str, int], dict[str, tuple
     return [Change(item, current_value(item, key_values), item.value) for item in wanted]
 
 
+def wire_data(value: Value) -> t.Any:
+    """A value's data as set_value takes it. DWORD/QWORD travel as decimal strings: JSON numbers lose QWORD precision in .NET."""
+    value_type, data = value
+    return str(data) if value_type in ("dword", "qword") else registry.to_wire(value_type, data)
+
+
+def expectation(before: Value | None) -> dict[str, t.Any]:
+    """The 'expect' of a write: what the host held when the change was decided. The agent refuses the whole
+    request, writing nothing, when the host no longer holds it (another run wrote in between)."""
+    if before is None:
+        return {"exists": False}
+    return {"exists": True, "type": before[0], "data": wire_data(before)}
+
+
 def write_id(index: int) -> str:
     """The id of the write operation of changes[index]: the one place ids are made."""
     return f"write{index}"
@@ -119,14 +133,12 @@ def write_ops(changes: list[Change]) -> list[dict[str, t.Any]]:
         if not change.changed:
             continue
         item = change.wanted
-        op: dict[str, t.Any] = {"id": write_id(index), "path": item.path, "view": item.view, "name": item.name}
+        op: dict[str, t.Any] = {"id": write_id(index), "path": item.path, "view": item.view, "name": item.name,
+                                "expect": expectation(change.before)}
         if item.value is None:
             op["op"] = "delete_value"
         else:
-            value_type, data = item.value
-            # DWORD/QWORD travel as decimal strings: JSON numbers lose QWORD precision in .NET.
-            wire = str(data) if value_type in ("dword", "qword") else registry.to_wire(value_type, data)
-            op.update(op="set_value", type=value_type, data=wire)
+            op.update(op="set_value", type=item.value[0], data=wire_data(item.value))
         ops.append(op)
     return ops
 
@@ -142,14 +154,20 @@ def applied(changes: list[Change], results: dict[str, dict[str, t.Any]]) -> list
     return done
 
 
-def diff(changes: list[Change], header: str) -> dict[str, str]:
-    """Ansible's diff: one line per changed value, old and new with their types."""
+def diff(changes: list[Change], header: str, hidden: t.Callable[[Change], bool] = lambda _change: False) -> dict[str, str]:
+    """Ansible's diff: one line per changed value, old and new with their types (a sensitive value's data hidden)."""
     changed = [change for change in changes if change.changed]
+
+    def shown(change: Change, value: Value | None) -> str:
+        if value is not None and hidden(change):
+            return f"(sensitive {value[0]} value hidden)"
+        return registry.render(value)
+
     return {
         "before_header": header,
         "after_header": header,
-        "before": "".join(f"{change.wanted.label()}: {registry.render(change.before)}\n" for change in changed),
-        "after": "".join(f"{change.wanted.label()}: {registry.render(change.after)}\n" for change in changed),
+        "before": "".join(f"{change.wanted.label()}: {shown(change, change.before)}\n" for change in changed),
+        "after": "".join(f"{change.wanted.label()}: {shown(change, change.after)}\n" for change in changed),
     }
 
 
@@ -192,8 +210,10 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
     if failed is None:
         return None
     change = changes_by_write_id(changes).get(str(failed.get("id")))
-    # A write names its value; another operation (a restart, a tree delete) is named by its id.
-    what = change.wanted.label() if change is not None else failed.get("id")
+    # A write names its value; another operation (a tree delete, a created key) names its key, never an internal id.
+    error_path = (failed.get("error") or {}).get("path")
+    what = (change.wanted.label() if change is not None
+            else registry.display_path(error_path) if error_path else failed.get("id"))
     failure = agent_failure(failed.get("error") or {}, what)
     rollback = answer.get("rollback") or {}
     # A write request carries only writes, so every operation that succeeded wrote something.

@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import json
+import re
 import typing as t
 
 try:
@@ -135,16 +136,30 @@ def to_json(report: dict[str, t.Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
+# Spreadsheets run a cell that begins with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def csv_cell(value: t.Any) -> t.Any:
+    """A cell a spreadsheet shows as text: host-controlled text that would start a formula gets a leading
+    single quote, as OWASP recommends for CSV injection; plain numbers (a negative day count) stay numbers."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_STARTS) or _NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 def to_csv(report: dict[str, t.Any]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for item in report["hosts"]:
-        writer.writerow({**item, "license_servers": ";".join(item["license_servers"]),
-                         "grace_days_left": "" if item["grace_days_left"] is None else item["grace_days_left"],
-                         "read_at": item["read_at"] or "", "stale": "yes" if item["stale"] else "no",
-                         "drift_count": "" if item["drift_count"] is None else item["drift_count"],
-                         "warnings": " / ".join(item["warnings"]), "error": item["error"] or ""})
+        row = {**item, "license_servers": ";".join(item["license_servers"]),
+               "grace_days_left": "" if item["grace_days_left"] is None else item["grace_days_left"],
+               "read_at": item["read_at"] or "", "stale": "yes" if item["stale"] else "no",
+               "drift_count": "" if item["drift_count"] is None else item["drift_count"],
+               "warnings": " / ".join(item["warnings"]), "error": item["error"] or ""}
+        writer.writerow({column: csv_cell(row.get(column)) for column in CSV_COLUMNS})
     return buffer.getvalue()
 
 

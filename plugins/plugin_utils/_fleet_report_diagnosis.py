@@ -19,6 +19,7 @@ import os
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._fleet_report import csv_cell
 
 DIAGNOSIS_CSV_COLUMNS = ("host", "state", "grace_class", "finding_id", "severity", "summary", "remedy")
 CAPACITY_CSV_COLUMNS = ("license_server", "computer_name", "activation", "version", "product_version", "cal_type",
@@ -114,7 +115,8 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, t.Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # Server and host names come from the hosts: cells that would start a formula are neutralised (OWASP).
+    writer.writerows({column: csv_cell(row.get(column)) for column in columns} for row in rows)
     return buffer.getvalue()
 
 

@@ -16,7 +16,9 @@ import typing as t
 
 # Fields of a request and of every operation in it.
 REQUEST_FIELDS = ("version", "ops", "stop_on_error", "rollback_on_error")
-OP_FIELDS = ("id", "op")
+# "expect" (set_value, delete_value): the value the write's decision was based on; the agent writes nothing
+# when the host no longer holds it (error kind "conflict", reason "changed").
+OP_FIELDS = ("id", "op", "expect")
 
 
 class Operation(t.NamedTuple):
@@ -42,7 +44,8 @@ OPERATIONS: dict[str, Operation] = {
     "grace_reset": Operation(("path",), True),
 }
 
-ERROR_KINDS = ("not_found", "access_denied", "invalid_argument", "unsupported", "wmi_error", "service_error", "internal")
+ERROR_KINDS = ("not_found", "access_denied", "invalid_argument", "unsupported", "wmi_error", "service_error", "conflict",
+               "internal")
 
 # Value kinds the agent reads and writes; "unknown" is only ever read (REG_LINK, REG_RESOURCE_LIST, ...).
 VALUE_TYPES = ("none", "string", "expandstring", "multistring", "dword", "qword", "binary")

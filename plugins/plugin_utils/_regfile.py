@@ -144,10 +144,17 @@ def encode(text: str) -> bytes:
 # Reading -------------------------------------------------------------------------------------
 
 def decode(raw: bytes) -> str:
-    if raw.startswith(b"\xff\xfe"):
-        return raw[2:].decode("utf-16-le")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
+    """The text of a .reg file: UTF-16 LE with its BOM (regedit), UTF-8 with or without a BOM, else cp1252."""
+    try:
+        if raw.startswith(b"\xff\xfe"):
+            return raw[2:].decode("utf-16-le")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            return raw[3:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        encoding = "UTF-16" if raw.startswith(b"\xff\xfe") else "UTF-8"
+        raise RegFileError(f"it starts with a {encoding} byte order mark but is not valid {encoding} from byte "
+                           f"{exc.start + (2 if encoding == 'UTF-16' else 3)} ({exc.reason}); the file is damaged or "
+                           "truncated: export or copy it again") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -209,6 +216,8 @@ def parse_value(text: str, wide: bool, where: str) -> Value | None:
     number = int(match.group(1), 16) if match.group(1) is not None else 3
     data = _hex_bytes(text[match.end():], where)
     kind = _HEX_NAMES.get(number, f"type{number}")
+    if kind in ("string", "expandstring", "multistring") and wide and len(data) % 2:
+        raise RegFileError(f"{where}: {kind} data of {len(data)} bytes is not UTF-16 text (an odd number of bytes)")
     if kind in ("string", "expandstring"):
         # Windows reads a string up to its first NUL, the terminator.
         return kind, _text_from(data, wide).split("\x00")[0]

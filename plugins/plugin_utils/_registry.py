@@ -29,6 +29,7 @@ _LIMITS = {"dword": 0xFFFFFFFF, "qword": 0xFFFFFFFFFFFFFFFF}
 _SHOWN_BYTES = 32
 
 # Accepted spellings of HKEY_LOCAL_MACHINE, the only hive the collection touches.
+_HKLM_SLASH = re.compile(r"^(?:Registry::)?(?:HKLM:?|HKEY_LOCAL_MACHINE:?)/", re.IGNORECASE)
 _HKLM_PREFIX = re.compile(r"^(?:Registry::)?(?:HKLM:?|HKEY_LOCAL_MACHINE:?)(?:\\|$)", re.IGNORECASE)
 
 
@@ -40,7 +41,13 @@ def normalize_key_path(path: t.Any) -> str:
     """Return the path below HKLM (``SOFTWARE\\Foo``) for any accepted spelling of an HKLM path."""
     if not isinstance(path, str) or not path.strip():
         raise RegistryInputError(f"registry path {path!r} must be a non-empty string such as HKLM:\\SOFTWARE\\Example")
-    text = path.strip().replace("/", "\\")
+    # `/` is an ordinary character of a Windows key name (SCHANNEL's "RC4 128/128"), never a separator.
+    text = path.strip()
+    if _HKLM_SLASH.match(text):
+        raise RegistryInputError(
+            f"registry path {path!r} separates keys with '/'; Windows key names may contain '/', so write the "
+            "separators as backslashes: HKLM:\\SOFTWARE\\Example"
+        )
     match = _HKLM_PREFIX.match(text)
     if not match:
         raise RegistryInputError(
@@ -56,6 +63,22 @@ def normalize_key_path(path: t.Any) -> str:
     if any(len(part) > 255 for part in parts):
         raise RegistryInputError(f"registry path {path!r} has a key name longer than 255 characters")
     return "\\".join(parts)
+
+
+# Windows' limits: a value name of at most 16,383 characters, a key name of at most 255.
+MAX_VALUE_NAME = 16383
+
+
+def check_value_name(name: t.Any) -> str:
+    """A value name Windows can store; the empty name is the key's (Default) value."""
+    if not isinstance(name, str):
+        raise RegistryInputError(f"value name {name!r} must be a string ('' is the key's (Default) value)")
+    if len(name) > MAX_VALUE_NAME:
+        raise RegistryInputError(f"value name of {len(name)} characters is longer than Windows allows "
+                                 f"({MAX_VALUE_NAME}); shorten it")
+    if "\x00" in name:
+        raise RegistryInputError(f"value name {name[:60]!r} contains a NUL character, which Windows cannot store in a name")
+    return name
 
 
 def display_path(subpath: str, view: int = 64) -> str:

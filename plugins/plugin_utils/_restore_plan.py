@@ -14,7 +14,7 @@ import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _trees
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, write_id, write_ops
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_id, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
 
@@ -43,6 +43,14 @@ def blocks_from(keys: list[RegKey]) -> list[Block]:
                 "remove that line from the file, or delete the key by hand if that is really meant."
             )
         for name, value in key.values.items():
+            try:
+                registry.check_value_name(name)
+            except registry.RegistryInputError as exc:
+                raise AgentError(f"[{key.path}]: {exc}. Nothing was sent.") from None
+            if value is not None and value[0] == "multistring" and any(item == "" for item in value[1]):
+                # registry_values refuses them too: an empty item ends a REG_MULTI_SZ for most readers.
+                raise AgentError(f"[{key.path}] value {name!r} has an empty item in its multistring data; "
+                                 "remove the empty item from the file. Nothing was sent.")
             if value is not None and value[0] not in registry.VALUE_TYPES:
                 raise AgentError(f"[{key.path}] value {name!r} has a registry type ({value[0]}) this collection "
                                  "cannot write; remove it from the file or import the file with reg import.")
@@ -77,13 +85,18 @@ class Plan:
                 raise agent_failure(result.get("error") or {}, registry.display_path(lower))
             self._load(lower, result)
         self.initial = {key: dict(values) if values is not None else None for key, values in self.state.items()}
-        self.touched: list[str] = []
+        # Insertion-ordered set: membership stays O(1) for files with hundreds of thousands of keys.
+        self.touched: dict[str, None] = {}
         self.changes: list[Change] = []
         self.key_ops: list[dict[str, t.Any]] = []
         self.ops: list[dict[str, t.Any]] = []
         self.lines: list[tuple[str, str]] = []
         for block in blocks:
             self._delete(block) if block.delete else self._apply(block)
+        if self.ops and _comparable(self.state) == _comparable(self.initial):
+            # A [-key] followed by blocks that put back exactly what is there (a full regedit export applied
+            # again) changes nothing: no operation is sent, so a second run and check mode report changed=0.
+            self.changes, self.ops, self.lines, self.touched = [], [], [], {}
 
     def _load(self, lower: str, result: dict[str, t.Any]) -> None:
         if not result.get("exists"):
@@ -126,6 +139,10 @@ class Plan:
             self.changes.append(change)
             op = write_ops([change])[0]
             op["id"] = write_id(index)
+            # The agent checks every expectation before the request's first write, so each one is the value as
+            # the host held it when read, not as an earlier block of this file left it (a [-key] then [key]).
+            held = (self.initial.get(lower) or {}).get(name.lower())
+            op["expect"] = expectation(held[1] if held else None)
             self.ops.append(op)
             self.lines.append((f"{change.wanted.label()}: {registry.render(change.before)}",
                                f"{change.wanted.label()}: {registry.render(change.after)}"))
@@ -136,8 +153,7 @@ class Plan:
                 current[name.lower()] = (stored[0] if stored else name, value)
 
     def _touch(self, lower: str) -> None:
-        if lower not in self.touched:
-            self.touched.append(lower)
+        self.touched.setdefault(lower, None)
 
     def backup_keys(self) -> list[RegKey]:
         """The keys the restore changes, as they are now (keys it creates have nothing to keep)."""
@@ -156,6 +172,11 @@ class Plan:
         return {"before_header": header, "after_header": header,
                 "before": "".join(before + "\n" for before, _after in self.lines),
                 "after": "".join(after + "\n" for _before, after in self.lines)}
+
+
+def _comparable(state: dict[str, Values | None]) -> dict[str, dict[str, t.Any] | None]:
+    """Keys and values as Windows compares them (names without case); absent keys left out."""
+    return {key: {name: entry[1] for name, entry in values.items()} for key, values in state.items() if values is not None}
 
 
 def _backup_path(lower: str, paths: dict[str, str]) -> str:

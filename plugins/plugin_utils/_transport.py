@@ -30,6 +30,8 @@ REMEDIES = {
     "not_found": "Check that the key or value exists on this host.",
     "invalid_argument": "This is a bug in the request the collection built; please report it with -vvv output.",
     "unsupported": "The host does not support this operation.",
+    # A conditional write found the host changed since it was read, or another write held the host's write lock.
+    "conflict": "Nothing was written; run again (the task reads the host afresh).",
     "wmi_error": (
         "The WMI provider failed; check that the Remote Desktop Services WMI provider "
         "(root\\cimv2\\TerminalServices) is healthy, e.g. with winmgmt /verifyrepository."
@@ -134,6 +136,9 @@ def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentErro
     if kind == "unsupported" and error.get("reason") in UNSUPPORTED_REASONS:
         return AgentError(UNSUPPORTED_REASONS[error["reason"]].format(message=message), agent_error=error)
     where = what or error.get("path")
+    if kind == "conflict" and error.get("reason") == "changed":
+        return AgentError(f"{where or 'A value'} was changed by someone else since it was read; run again. "
+                          f"Nothing was written: {message}.", agent_error=error)
     location = f" on {where}" if where else ""
     remedy = WMI_ACCESS_REMEDY if kind == "access_denied" and error.get("native_error") else REMEDIES[kind]
     return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {remedy}", agent_error=error)
@@ -151,11 +156,22 @@ def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = 
         raise AgentError("The collection built a request the agent does not accept (" + "; ".join(problems) + "). "
                          + REMEDIES["invalid_argument"])
     request = payload.build_request(ops, stop_on_error=stop_on_error, rollback_on_error=rollback_on_error)
-    action._display.vvvv(f"licensing agent request: {json.dumps(request)[:4000]}", host=action._play_context.remote_addr)
-    result = action._low_level_execute_command(
-        payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
-    )
-    action._display.vvvvv(f"licensing agent answer: {result.get('stdout', '')[:8000]}", host=action._play_context.remote_addr)
+    hidden = bool(getattr(action, "hide_agent_traffic", False))
+    shown = "(not shown: the task handles sensitive values)" if hidden else json.dumps(request)[:4000]
+    action._display.vvvv(f"licensing agent request: {shown}", host=action._play_context.remote_addr)
+    # The connection plugins log the command's stdin and stdout at -vvvvv (winrm's WINRM RESULT, psrp's output):
+    # for a task with sensitive values this worker's display stays at -vv while the command runs.
+    verbosity = action._display.verbosity
+    if hidden:
+        action._display.verbosity = min(verbosity, 2)
+    try:
+        result = action._low_level_execute_command(
+            payload.bootstrap_command(), in_data=payload.stdin_line(request), sudoable=False
+        )
+    finally:
+        action._display.verbosity = verbosity
+    answer = "(not shown: the task handles sensitive values)" if hidden else result.get("stdout", "")[:8000]
+    action._display.vvvvv(f"licensing agent answer: {answer}", host=action._play_context.remote_addr)
     answer = parse_answer(result.get("rc", -1), result.get("stdout", ""), result.get("stderr", ""))
     # Kept for the action's result: a filtered (non-elevated) token is warned about once per task.
     action.agent_elevated = (answer.get("host") or {}).get("elevated")

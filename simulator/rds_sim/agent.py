@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import time
 import typing as t
 import zlib
 
@@ -90,13 +91,29 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
             "message": f"agent protocol {PROTOCOL_VERSION} cannot serve a request for protocol {request.get('version')}"}}
     rollback_on_error = bool(request.get("rollback_on_error"))
     stop_on_error = rollback_on_error or bool(request.get("stop_on_error"))
+    ops = request.get("ops") or []
     results = []
     failed = False
     journal = writes.Journal()
-    with host.lock:
-        for op in request.get("ops") or []:
-            if failed and stop_on_error:
+    if rollback_on_error:
+        _hold_write(host)
+    # The host lock models the agent's host-wide write mutex (and keeps the model consistent for reads).
+    if not host.lock.acquire(timeout=WRITE_MUTEX_WAIT_SECONDS):
+        return _refuse_all(host, ops, _busy())
+    try:
+        # write_lock_held: another process holds the agent's write mutex past the agent's bounded wait.
+        refusal = _busy() if rollback_on_error and host.faults.get("write_lock_held") else None
+        conflicts = {} if refusal else writes.conflicts(host, ops)
+        for index, op in enumerate(ops):
+            if refusal or conflicts:
                 result: dict[str, t.Any] = {"ok": False, "skipped": True}
+                if refusal and index == 0:
+                    result = {"ok": False, "error": refusal}
+                if str(op.get("id")) in conflicts:
+                    result = {"ok": False, "error": conflicts[str(op.get("id"))]}
+                failed = True
+            elif failed and stop_on_error:
+                result = {"ok": False, "skipped": True}
             else:
                 try:
                     result = _operation(host, op, journal)
@@ -108,6 +125,8 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
         rollback = None
         if rollback_on_error:
             rollback = journal.rollback(host) if failed else {"performed": False, "undone": 0, "errors": []}
+    finally:
+        host.lock.release()
     facts = host.facts
     answer = {"ok": True, "version": PROTOCOL_VERSION,
               "host": {"ps_version": facts.get("ps_version", ""), "user": f"{facts.get('computer_name', 'HOST')}\\ansible",
@@ -116,6 +135,37 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
     if rollback is not None:
         answer["rollback"] = rollback
     return answer
+
+
+# The agent's bounded wait for its host-wide write mutex ($WriteMutexWaitSeconds).
+WRITE_MUTEX_WAIT_SECONDS = 60
+# How long a write held by the hold_writes fault waits at most for the fault to be cleared.
+HOLD_LIMIT_SECONDS = 300
+
+
+def _busy() -> dict[str, t.Any]:
+    return {"kind": "conflict", "reason": "busy", "path": None,
+            "message": f"another write to this host held its write lock for {WRITE_MUTEX_WAIT_SECONDS} s; nothing was written"}
+
+
+def _refuse_all(host: Host, ops: list[dict[str, t.Any]], error: dict[str, t.Any]) -> dict[str, t.Any]:
+    results = [{"ok": False, "error": error, "id": op.get("id")} if index == 0 else {"ok": False, "skipped": True, "id": op.get("id")}
+               for index, op in enumerate(ops)]
+    return {"ok": True, "version": PROTOCOL_VERSION, "host": {"ps_version": host.facts.get("ps_version", ""),
+            "user": f"{host.facts.get('computer_name', 'HOST')}\\ansible", "elevated": True},
+            "results": results, "rollback": {"performed": True, "undone": 0, "errors": []}}
+
+
+def _hold_write(host: Host) -> None:
+    """The hold_writes:N fault: the host's next N write requests wait here (after their run has read the host)
+    until the fault is cleared, so a test can let another run write in between, as a slow network would."""
+    with host.lock:
+        if host.counters["held_writes"] >= int(host.faults.get("hold_writes") or 0):
+            return
+        host.count("held_writes")
+    deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+    while host.faults.get("hold_writes") and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _read_key(host: Host, op: dict[str, t.Any], whole_tree: bool = False) -> dict[str, t.Any]:

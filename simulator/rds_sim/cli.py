@@ -20,7 +20,8 @@ from rds_sim.limits import Limits
 def _control(directory: str, method: str, path: str, body: t.Any = None, timeout: float = 10.0) -> t.Any:
     meta = fleet.FleetDir(directory).read_meta()
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{meta['port']}/_sim/{path}", data=data, method=method)
+    request = urllib.request.Request(f"http://127.0.0.1:{meta['port']}/_sim/{path}", data=data, method=method,
+                                     headers={"X-RDS-Sim-Token": meta.get("control_token", "")})
     # The fleet is on loopback; never send its traffic through a proxy.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=timeout) as response:
@@ -92,7 +93,17 @@ def _down(args: argparse.Namespace) -> int:
     if not os.path.exists(paths.meta):
         print(f"rds-sim: no fleet in {paths.root}", file=sys.stderr)
         return 1
-    pid = paths.read_meta().get("pid")
+    meta = paths.read_meta()
+    pid = meta.get("pid")
+    # A stale directory's port and PID may belong to something else by now: signal only our own server.
+    try:
+        ping = _control(args.dir, "GET", "ping", timeout=5)
+    except (OSError, urllib.error.URLError, ValueError):
+        ping = None
+    if not ping or ping.get("fleet") != fleet.fleet_id(str(meta.get("control_token") or "")) or ping.get("pid") != pid:
+        print(f"rds-sim: nothing of this fleet answers on port {meta.get('port')} (a stale directory?); "
+              "nothing was signalled", file=sys.stderr)
+        return 1
     try:
         _control(args.dir, "POST", "shutdown", {}, timeout=5)
     except (OSError, urllib.error.URLError):

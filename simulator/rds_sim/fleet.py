@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -24,7 +26,7 @@ from rds_sim.transports import Transport
 FAULT_KINDS = ("latency_ms", "refused", "http500", "soap_fault", "auth", "access_denied", "write_denied", "wmi_grace", "hang_s",
                "ownership_refused", "drop_before_write", "drop_after_write", "down_after_write",
                "not_elevated", "noisy_output", "truncated_output",
-               "wmi_denied", "wmi_missing_class", "wmi_grace_no_days", "start_fails")
+               "wmi_denied", "wmi_missing_class", "wmi_grace_no_days", "start_fails", "write_lock_held", "hold_writes")
 DEFAULT_COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -47,11 +49,37 @@ def parse_fault(text: str) -> tuple[str, str, t.Any]:
         raise ValueError(f"bad fault '{text}': use HOST=KIND[:ARG] with KIND one of {', '.join(FAULT_KINDS)}")
     if kind in ("latency_ms", "hang_s"):
         return host, kind, float(arg or 0)
+    if kind == "hold_writes":
+        return host, kind, int(arg or 1)
     if kind in ("access_denied", "write_denied"):
         if not arg:
             raise ValueError(f"{kind} needs a key path: HOST={kind}:SOFTWARE\\Policies")
         return host, kind, [arg]
     return host, kind, True
+
+
+def fleet_id(token: str) -> str:
+    """What the ping answers to say which fleet it is, without giving the token away."""
+    return hashlib.sha256(("rds-sim fleet " + token).encode()).hexdigest()[:32]
+
+
+def validate_faults(faults: t.Any) -> dict[str, t.Any]:
+    """A host's faults as the control API accepts them: an object of known kinds with the values `rds-sim fault`
+    gives them (a list, or an unknown kind, once left a host that even --clear could not repair)."""
+    if not isinstance(faults, dict):
+        raise ValueError(f"faults must be a JSON object of KIND: value, not {type(faults).__name__}")
+    for kind, value in faults.items():
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; kinds: {', '.join(FAULT_KINDS)}")
+        if kind in ("access_denied", "write_denied"):
+            if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+                raise ValueError(f"{kind} takes a list of key paths, e.g. [\"SOFTWARE\\\\Policies\"]")
+        elif kind in ("latency_ms", "hang_s", "hold_writes"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{kind} takes a number of {'writes' if kind == 'hold_writes' else kind[-2:].strip('_')} >= 0")
+        elif not isinstance(value, bool):
+            raise ValueError(f"{kind} takes true or false")
+    return faults
 
 
 def _free_port() -> int:
@@ -81,7 +109,8 @@ class FleetDir:
 
     def write_json(self, path: str, data: t.Any) -> None:
         temporary = path + ".tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
+        # Owner only: fleet.json holds the fleet's password and control token.
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, sort_keys=True)
         os.replace(temporary, path)
 
@@ -116,7 +145,7 @@ def create(directory: str, count: int, scenario_list: list[str], latency_ms: flo
         raise ValueError(f"host transport names unknown host(s) {', '.join(unknown)}")
     for name, state in states.items():
         paths.write_json(paths.host_file(name), state)
-    meta = {"port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
+    meta = {"control_token": secrets.token_hex(16), "port": port or _free_port(), "refused_port": _free_port(), "username": "ansible",
             "password": secrets.token_urlsafe(12), "hosts": list(states), "created": now,
             "transport": transport, "host_transports": overrides, "limits": dataclasses.asdict(limits),
             "serve_peer_modules": serve_peer_modules}
@@ -215,6 +244,12 @@ class FleetServer:
             with open(self.paths.host_file(name), encoding="utf-8") as handle:
                 self.hosts[name] = Host(json.load(handle))
         self.stop_requested = threading.Event()
+        self.control_token = str(self.meta.get("control_token") or "")
+        self.fleet_id = fleet_id(self.control_token)
+
+    def authorised(self, token: str) -> bool:
+        """The control API answers only requests carrying the fleet's token (fleet.json, readable by its owner only)."""
+        return bool(self.control_token) and hmac.compare_digest(token.encode(), self.control_token.encode())
 
     def host(self, name: str) -> Host | None:
         return self.hosts.get(name)
@@ -244,7 +279,8 @@ class FleetServer:
     def control(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         parts = path.split("?")[0].strip("/").split("/")[1:]
         if parts == ["ping"]:
-            return 200, json.dumps({"hosts": len(self.hosts), "pid": os.getpid()}).encode()
+            # The fleet's own token hash: `rds-sim down` checks it before signalling anything.
+            return 200, json.dumps({"hosts": len(self.hosts), "pid": os.getpid(), "fleet": self.fleet_id}).encode()
         if parts == ["stats"]:
             return 200, json.dumps(self.stats()).encode()
         if parts == ["stats", "reset"] and method == "POST":
@@ -268,8 +304,12 @@ class FleetServer:
                 self.save(replacement)
                 return 200, b"{}"
             if len(parts) == 3 and parts[2] == "faults" and method == "POST":
+                try:
+                    faults = validate_faults(json.loads(body))
+                except ValueError as exc:
+                    return 400, json.dumps({"error": str(exc)}).encode()
                 with host.lock:
-                    host.faults = json.loads(body)
+                    host.faults = faults
                 self.save(host)
                 return 200, b"{}"
         return 404, json.dumps({"error": f"no control endpoint {method} {path}"}).encode()

@@ -14,7 +14,7 @@ import typing as t
 from rds_sim import scenarios
 from rds_sim.registry import Registry, real_path
 
-COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "bytes_in", "bytes_out", "sealed_requests",
+COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "held_writes", "bytes_in", "bytes_out", "sealed_requests",
             "longest_command_line")
 # Services that Windows stops with TermService because they depend on it.
 DEPENDENTS = {"termservice": ["UmRdpService"]}

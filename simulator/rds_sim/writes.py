@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import json
 import re
 import typing as t
 
@@ -67,6 +68,43 @@ def _wire_data(value_type: str, data: t.Any, path: str) -> t.Any:
         return base64.b64encode(base64.b64decode(str(data or ""), validate=True)).decode("ascii")
     except (ValueError, binascii.Error):
         raise SimulatedFailure("invalid_argument", f"Input string was not in a correct format: {data!r}") from None
+
+
+def conflicts(host: Host, ops: list[dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    """The agent's conditional writes: {op id: conflict error} for every op whose 'expect' the host no longer
+    holds. Checked for every op before the first write; one conflict refuses the whole request."""
+    found = {}
+    for op in ops:
+        expect = op.get("expect")
+        if not isinstance(expect, dict):
+            continue
+        why = _expectation_differs(host, op, expect)
+        if why:
+            found[str(op.get("id"))] = {"kind": "conflict", "reason": "changed", "path": op.get("path"),
+                                        "message": f"changed by someone else since it was read: {why}"}
+    return found
+
+
+def _wire_text(value_type: str, data: t.Any) -> str:
+    if value_type == "multistring":
+        return json.dumps([str(item) for item in (data or [])], separators=(",", ":"), ensure_ascii=False)
+    if value_type in ("binary", "none"):
+        return base64.b64encode(base64.b64decode(data or "")).decode("ascii")
+    return "" if data is None else str(data)
+
+
+def _expectation_differs(host: Host, op: dict[str, t.Any], expect: dict[str, t.Any]) -> str | None:
+    path, view, name = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("name", ""))
+    current = host.registry.get_value(path, name, view) if host.registry.key_exists(path, view) else None
+    if current is None:
+        return "the value was read as present and is now absent" if expect.get("exists") else None
+    now = f"it now holds {current['type']} {_wire_text(current['type'], current['data'])}"
+    if not expect.get("exists"):
+        return f"the value was read as absent; {now}"
+    value_type = str(expect.get("type", ""))
+    if current["type"] == value_type and _wire_text(value_type, current["data"]) == _wire_text(value_type, expect.get("data")):
+        return None
+    return f"the decision was based on {value_type} {_wire_text(value_type, expect.get('data'))}; {now}"
 
 
 def _missing_key(host: Host, path: str, view: int) -> str | None:
@@ -154,6 +192,10 @@ def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str,
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
     tree = key_tree(host, path, view)
+    # Windows deletes a tree key by key: a subkey whose ACL refuses the delete stops it (RegDeleteTree fails with
+    # access denied and leaves what it has not reached). The agent's undo journal then puts back what went.
+    for key_path in tree:
+        host.check_write_access(key_path, view)
     for key_path, values in tree.items():
         unknown = next((value for value in values if value["type"] == "unknown"), None)
         if unknown is not None:

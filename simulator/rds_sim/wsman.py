@@ -78,6 +78,10 @@ class Fleet(t.Protocol):
     def control(self, method: str, path: str, body: bytes) -> tuple[int, bytes]: ...
 
 
+# The header that carries the fleet's control token (fleet.json control_token) to the /_sim/ control API.
+CONTROL_TOKEN_HEADER = "X-RDS-Sim-Token"
+
+
 def _envelope(action: str, relates_to: str | None, body: str) -> bytes:
     header = (
         f"<s:Header><a:Action>{action}</a:Action><a:MessageID>uuid:{uuid.uuid4()}</a:MessageID>"
@@ -139,19 +143,24 @@ class WSManHandler(BaseHTTPRequestHandler):
         self._control("PUT")
 
     def _control(self, method: str) -> None:
-        body = self._body()
         if not self.path.startswith("/_sim/"):
             self._reply(405, b"", "text/plain")
+            self.close_connection = True
             return
-        status, answer = self.server.fleet.control(method, self.path, body)
+        # The token is checked before the body is read: an unauthenticated client cannot make the server read.
+        if self.path.split("?")[0].rstrip("/") != "/_sim/ping" and not self.server.fleet.authorised(
+                self.headers.get(CONTROL_TOKEN_HEADER, "")):
+            self._reply(401, b'{"error": "the control API needs the fleet token (fleet.json control_token)"}', "application/json")
+            self.close_connection = True
+            return
+        status, answer = self.server.fleet.control(method, self.path, self._body())
         self._reply(status, answer, "application/json")
 
     def do_POST(self) -> None:  # noqa: N802
-        body = self._body()
         if self.path.startswith("/_sim/"):
-            status, answer = self.server.fleet.control("POST", self.path, body)
-            self._reply(status, answer, "application/json")
+            self._control("POST")
             return
+        body = self._body()
         fleet = self.server.fleet
         parts = self.path.strip("/").split("/")
         host = fleet.host(parts[1]) if len(parts) == 2 and parts[0] == "wsman" else None

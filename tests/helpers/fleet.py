@@ -68,9 +68,10 @@ class SimFleet:
         return AgentClient(**{**self.protocol_options(host), **overrides})
 
     def _control(self, method: str, path: str, body: t.Any = None) -> t.Any:
-        port = self.meta()["port"]
+        meta = self.meta()
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/_sim/{path}", data=data, method=method)
+        request = urllib.request.Request(f"http://127.0.0.1:{meta['port']}/_sim/{path}", data=data, method=method,
+                                         headers={"X-RDS-Sim-Token": meta.get("control_token", "")})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(request, timeout=30) as response:
             return json.loads(response.read() or b"null")

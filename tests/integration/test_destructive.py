@@ -210,6 +210,21 @@ def test_restore_refuses_deletions_outside_the_allow_list(fleet, run, tmp_path):
     assert stats["commands"] == 0 and tree(fleet, CLIENT, MSLICENSING)
 
 
+def test_restore_refuses_a_file_above_the_size_limit_before_reading_it(fleet, run, tmp_path):
+    fleet.reset_host(CLIENT, "client_cache")
+    fleet.reset_stats()
+    big = tmp_path / "big.reg"
+    keys = [regfile.RegKey(f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing\\K{index}", values={"v": ("string", "x" * 100)})
+            for index in range(2000)]
+    big.write_bytes(regfile.encode(regfile.render(keys)))
+    result, stats, _output = run("registry_restore.yml", CLIENT, src=str(big), max_file_size_kb=64)
+    assert result["failed"] is True and "above max_file_size_kb=64; it was not read" in result["msg"], result["msg"]
+    assert stats["commands"] == 0 and tree(fleet, CLIENT, MSLICENSING)
+    # Raised, the same file is applied.
+    result, stats, _output = run("registry_restore.yml", CLIENT, src=str(big), max_file_size_kb=4096, allow_other_host=True)
+    assert not result.get("failed") and result["keys_created"] == 2000, result.get("msg")
+
+
 @pytest.mark.parametrize("text,message", [
     ("Windows Registry Editor 4.00\r\n", "not a .reg file"),
     ("REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n\"a\"=hex:0g,01\r\n", "line 4: hex data is not comma-separated bytes"),

@@ -184,6 +184,20 @@ def test_bad_input_fails_before_anything_is_sent(fleet, run, host, entry, messag
     assert stats["commands"] == 0
 
 
+def test_a_slash_in_a_key_name_is_part_of_the_name_in_the_write_and_the_backup(fleet, run, host, tmp_path):
+    ciphers = "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers"
+    fleet.reset_host(host, "per_device", registry={f"{ciphers}\\RC4 128/128": {"Enabled": {"type": "dword", "data": 1}}})
+    _output, result, _stats = run([{"path": f"HKLM:\\{ciphers}\\RC4 128/128", "name": "Enabled", "type": "dword", "data": 0}],
+                                  backup=True, backup_dir=str(tmp_path / "backups"))
+    assert result["changed"] is True and not result.get("failed"), result
+    assert fleet.value(host, f"{ciphers}\\RC4 128/128", "Enabled") == {"type": "dword", "data": 0}
+    assert not any(key.lower().endswith("\\rc4 128\\128") or key.lower().endswith("\\rc4 128")
+                   for key in fleet.show(host)["registry"]), "a '/' became a key separator"
+    with open(result["backup_file"], "rb") as handle:
+        saved = regfile.parse(regfile.decode(handle.read()))
+    assert [(key.path.rsplit("\\", 1)[-1], key.values) for key in saved] == [("RC4 128/128", {"Enabled": ("dword", 1)})]
+
+
 def test_win_regedit_spellings_and_a_bare_key(fleet, run, host, tmp_path):
     """key / entry / datatype mean path / name / type; a path alone makes sure the key exists."""
     bare = f"{KEY}\\Empty\\Deeper"

@@ -115,7 +115,7 @@ def run_cell(core: str, playbook: str, fleet: Fleet) -> dict[str, t.Any]:
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
                ANSIBLE_FORCE_COLOR="0", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-    extra = {"rds_sim_api": f"http://127.0.0.1:{fleet.meta['port']}/_sim",
+    extra = {"rds_sim_api": f"http://127.0.0.1:{fleet.meta['port']}/_sim", "rds_sim_token": fleet.meta["control_token"],
              "backup_dir": os.path.join(OUT, "backups", f"{core}-{fleet.connection}")}
     started = time.monotonic()
     done = subprocess.run([playbook, "-i", os.path.join(fleet.dir, "inventory.yml"), os.path.join(ROOT, "tests", "matrix", "smoke.yml"),

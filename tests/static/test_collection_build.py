@@ -63,7 +63,7 @@ MODULE_OPTIONS = {
                        "policy_conflict", "restart", "backup", "backup_dir"},
     "registry_values": {"values", "backup", "backup_dir"},
     "registry_backup": {"keys", "view", "name", "backup_dir", "remote_copy"},
-    "registry_restore": {"src", "allow_other_host", "backup", "backup_dir"},
+    "registry_restore": {"src", "allow_other_host", "backup", "backup_dir", "max_file_size_kb"},
     "mslicensing": {"state", "views", "recreate_for_users", "backup_dir"},
     "grace_period": {"state", "warning_days", "acknowledge_lab_use", "restart", "backup_dir"},
     "licensing_baseline": {"baseline", "backup_dir"},

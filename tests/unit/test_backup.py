@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 import stat
 
@@ -35,7 +36,16 @@ def test_a_second_backup_in_the_same_second_gets_its_own_file(tmp_path):
 
 def test_host_names_cannot_escape_the_backup_dir(tmp_path):
     saved = backup.save(str(tmp_path), "../../etc", "x", KEYS, [], MOMENT)
-    assert os.path.dirname(saved["backup_file"]) == str(tmp_path / ".._.._etc")
+    assert os.path.dirname(saved["backup_file"]) == str(tmp_path / "%2E.%2F..%2Fetc")
+
+
+def test_each_host_name_gets_its_own_directory_inside_the_backup_dir(tmp_path):
+    names = ["..", ".", "a/b", "a\\b", "a_b", "CON", "con.txt", "x%2Fy", "../escape", ""]
+    dirs = [os.path.dirname(backup.save(str(tmp_path), name, "x", KEYS, [], MOMENT)["backup_file"]) for name in names]
+    assert len(set(dirs)) == len(names)
+    for directory in dirs:
+        assert os.path.dirname(directory) == str(tmp_path)
+        assert os.path.basename(directory) not in (".", "..") and not os.path.basename(directory).upper().startswith("CON")
 
 
 def test_unwritable_backup_dir_is_a_clear_error(tmp_path):
@@ -85,3 +95,25 @@ def test_every_backup_names_its_source_host_in_a_comment_regedit_ignores(tmp_pat
     assert saved["content"].startswith("Windows Registry Editor Version 5.00\r\n\r\n; Source host: pc-07.example.com\r\n")
     assert regfile.source_host(saved["content"]) == "pc-07.example.com"
     assert regfile.parse(saved["content"]) == KEYS
+
+
+def test_a_full_disk_leaves_no_file_under_a_backup_name(tmp_path, monkeypatch):
+    def full(_descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup.os, "fsync", full)
+    with pytest.raises(backup.BackupError, match="No space left on device.*nothing was changed"):
+        backup.save(str(tmp_path), "h", "x", KEYS, [], MOMENT)
+    assert os.listdir(tmp_path / "h") == []
+
+
+@pytest.mark.parametrize("keys, words", [
+    ([RegKey("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing\\Store\r\n[-HKEY_LOCAL_MACHINE]", values={})],
+     "the key .* has a line break in its name"),
+    ([RegKey("HKEY_LOCAL_MACHINE\\SOFTWARE\\Example", values={"one\ntwo": ("string", "x")})],
+     "the value 'one\\\\ntwo' .* has a line break"),
+])
+def test_a_name_a_reg_file_cannot_hold_fails_the_backup_before_anything_is_written(tmp_path, keys, words):
+    with pytest.raises(backup.BackupError, match=words + ".*cannot represent; nothing was changed"):
+        backup.save(str(tmp_path), "h", "x", keys, [], MOMENT)
+    assert not (tmp_path / "h").exists() or os.listdir(tmp_path / "h") == []

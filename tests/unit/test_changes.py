@@ -61,10 +61,39 @@ def test_write_ops_carry_numbers_as_decimal_text_and_bytes_as_base64():
     ]
     ops = changes.write_ops(planned)
     assert ops == [
-        {"id": "write0", "op": "set_value", "path": CORE, "view": 64, "name": "Q", "type": "qword", "data": "18446744073709551615"},
-        {"id": "write1", "op": "set_value", "path": CORE, "view": 64, "name": "B", "type": "binary", "data": "AP8="},
-        {"id": "write3", "op": "delete_value", "path": CORE, "view": 64, "name": "Old"},
+        {"id": "write0", "op": "set_value", "path": CORE, "view": 64, "name": "Q", "type": "qword", "data": "18446744073709551615",
+         "expect": {"exists": False}},
+        {"id": "write1", "op": "set_value", "path": CORE, "view": 64, "name": "B", "type": "binary", "data": "AP8=",
+         "expect": {"exists": False}},
+        {"id": "write3", "op": "delete_value", "path": CORE, "view": 64, "name": "Old",
+         "expect": {"exists": True, "type": "string", "data": "x"}},
     ]
+
+
+def test_each_write_carries_the_value_its_decision_was_based_on():
+    planned = [
+        changes.Change(Wanted(CORE, "N", value=("dword", 2)), ("dword", 4), ("dword", 2)),
+        changes.Change(Wanted(CORE, "M", value=("multistring", ["a"])), ("multistring", ["b", "c"]), ("multistring", ["a"])),
+        changes.Change(Wanted(CORE, "B", value=("binary", b"\x01")), ("binary", b"\x00\xff"), ("binary", b"\x01")),
+    ]
+    assert [op["expect"] for op in changes.write_ops(planned)] == [
+        {"exists": True, "type": "dword", "data": "4"},
+        {"exists": True, "type": "multistring", "data": ["b", "c"]},
+        {"exists": True, "type": "binary", "data": "AP8="},
+    ]
+
+
+def test_a_conflict_answer_says_the_value_changed_since_it_was_read_and_nothing_was_written():
+    planned = [changes.Change(Wanted(CORE, "N", value=("dword", 2)), ("dword", 4), ("dword", 2))]
+    answer = {"results": [{"id": "write0", "ok": False, "error": {
+        "kind": "conflict", "reason": "changed", "path": CORE,
+        "message": "changed by someone else since it was read: the decision was based on dword 4; it now holds dword 3"}}],
+        "rollback": {"performed": True, "undone": 0, "errors": []}}
+    failure = changes.write_failure(planned, answer, "/backups/h.reg")
+    assert failure is not None
+    assert "\"N\" was changed by someone else since it was read; run again" in failure.msg
+    assert "it now holds dword 3" in failure.msg and failure.msg.endswith("Nothing was changed.")
+    assert failure.result["backup_file"] == "/backups/h.reg"
 
 
 def test_diff_lists_only_changed_values_with_types():
@@ -140,3 +169,12 @@ def test_a_failed_operation_that_is_not_a_value_write_is_named_by_its_id():
     failure = changes.write_failure(PLANNED, answer, None)
     assert failure.msg.startswith("Not found on restart: no such service")
     assert "the 1 earlier write(s) of this task were undone" in failure.msg
+
+
+def test_a_failed_key_operation_names_its_key_not_an_internal_id():
+    answer = {"results": [{"id": "key0", "ok": False, "error": {
+        "kind": "access_denied", "message": "Requested registry access is not allowed.", "path": "SOFTWARE\\Microsoft\\MSLicensing"}}],
+        "rollback": {"performed": True, "undone": 0, "errors": []}}
+    failure = changes.write_failure([], answer, None)
+    assert failure is not None and "key0" not in failure.msg
+    assert failure.msg.startswith("Access denied on HKLM:\\SOFTWARE\\Microsoft\\MSLicensing: Requested registry access")

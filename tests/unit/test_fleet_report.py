@@ -47,6 +47,20 @@ def test_csv_quotes_what_needs_quoting():
     assert tuple(rows[0]) == fleet.CSV_COLUMNS
 
 
+def test_csv_neutralises_host_controlled_formulas():
+    servers = ["=HYPERLINK(\"http://x\")", "ls02"]
+    payloads = {"=cmd|' /C calc'!A0": licensing(4, servers, days=-3), "+1+1": licensing(), "@SUM(A1)": licensing(),
+                "\tx": licensing(), "-2+3": {"failed": True, "msg": "=1+1"}}
+    rows = {row["host"]: row for row in csv.DictReader(io.StringIO(fleet.to_csv(build(payloads, list(payloads)))))}
+    assert set(rows) == {"'=cmd|' /C calc'!A0", "'+1+1", "'@SUM(A1)", "'\tx", "'-2+3"}
+    assert rows["'=cmd|' /C calc'!A0"]["license_servers"] == "'=HYPERLINK(\"http://x\");ls02"
+    assert rows["'=cmd|' /C calc'!A0"]["grace_days_left"] == "-3"  # a number stays a number
+    assert rows["'-2+3"]["error"].startswith("'=1+1")
+    for row in rows.values():
+        assert not any(str(cell).startswith(("=", "+", "-", "@", "\t", "\r")) for key, cell in row.items()
+                       if key != "grace_days_left"), row
+
+
 def test_markdown_escapes_pipes():
     text = fleet.to_markdown(build({HOSTILE: licensing()}, [HOSTILE]))
     assert "evil<script>alert(1)</script>\\|" in text

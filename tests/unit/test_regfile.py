@@ -148,3 +148,19 @@ def test_source_host_is_read_only_from_comments_before_the_first_key():
     late = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n; Source host: b\r\n"
     assert reg.source_host(late) is None
     assert reg.source_host(text.replace("Source host: a", "Source host:   ")) is None
+
+
+@pytest.mark.parametrize("raw", [
+    b"\xff\xfe" + "Windows Registry Editor Version 5.00\r\n".encode("utf-16-le") + b"\x41",  # odd length
+    b"\xff\xfe" + "Windows Registry Editor Version 5.00\r\n".encode("utf-16-le") + b"\x00\xd8\x41\x00",  # lone surrogate
+    b"\xef\xbb\xbfREGEDIT4\r\n\xff",
+])
+def test_malformed_encodings_are_a_clear_reg_file_error(raw):
+    with pytest.raises(regfile.RegFileError, match="not valid UTF-(16|8) from byte [0-9]+ .*export or copy it again"):
+        regfile.decode(raw)
+
+
+def test_odd_length_utf16_text_data_is_refused():
+    text = 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n"m"=hex(7):61,00,62\r\n'
+    with pytest.raises(RegFileError, match="line 4: multistring data of 3 bytes is not UTF-16 text"):
+        regfile.parse(text)

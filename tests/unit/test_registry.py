@@ -11,10 +11,17 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _r
 
 @pytest.mark.parametrize("spelling", [
     "HKLM:\\SOFTWARE\\Example", "HKLM\\SOFTWARE\\Example", "HKEY_LOCAL_MACHINE\\SOFTWARE\\Example",
-    "hklm:/SOFTWARE/Example", "Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Example\\", "HKLM:\\\\SOFTWARE\\\\Example",
+    "Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Example\\", "HKLM:\\\\SOFTWARE\\\\Example",
 ])
 def test_hklm_spellings_normalise_to_one_path(spelling):
     assert reg.normalize_key_path(spelling) == "SOFTWARE\\Example"
+
+
+def test_a_slash_is_part_of_a_key_name_not_a_separator():
+    ciphers = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\RC4 128/128"
+    assert reg.normalize_key_path(ciphers).endswith("\\Ciphers\\RC4 128/128")
+    with pytest.raises(reg.RegistryInputError, match="separates keys with '/'.*write the separators as backslashes"):
+        reg.normalize_key_path("hklm:/SOFTWARE/Example")
 
 
 @pytest.mark.parametrize("bad,words", [
@@ -94,3 +101,13 @@ def test_render_shows_type_and_data():
     assert reg.render(("binary", b"\x01\xab")) == "REG_BINARY hex:01,ab"
     assert reg.render(("multistring", ["a"])) == "REG_MULTI_SZ ['a']"
     assert reg.render(None) == "(absent)"
+
+
+def test_value_names_beyond_windows_limits_are_refused():
+    assert reg.check_value_name("x" * reg.MAX_VALUE_NAME) == "x" * 16383
+    with pytest.raises(reg.RegistryInputError, match="16384 characters is longer than Windows allows \\(16383\\)"):
+        reg.check_value_name("x" * 16384)
+    with pytest.raises(reg.RegistryInputError, match="NUL character"):
+        reg.check_value_name("a\x00b")
+    with pytest.raises(reg.RegistryInputError, match="255 characters"):
+        reg.normalize_key_path("HKLM:\\SOFTWARE\\" + "k" * 256)

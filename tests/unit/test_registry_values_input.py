@@ -22,6 +22,7 @@ def entry(**overrides):
     ([entry(type="binary", data="hex:1,2,300")], "hex:aa,bb,cc form"),
     ([entry(type="multistring", data="a,b")], "multistring data must be a list of strings"),
     ([entry(), entry(path="HKEY_LOCAL_MACHINE\\software\\x", name="v")], "is listed twice"),
+    ([entry(name="n" * 16384)], "values[0]: value name of 16384 characters is longer than Windows allows (16383)"),
 ])
 def test_bad_entries_name_the_entry_and_the_problem(entries, message):
     with pytest.raises(AnsibleActionFail) as caught:

@@ -47,6 +47,8 @@ def test_only_differences_become_operations():
         {"name": "Gone", "type": "string", "data": "x"}])}, ids)
     assert [(op["op"], op.get("name")) for op in plan.ops] == [("set_value", "Other"), ("delete_value", "Gone")]
     assert plan.backup_keys()[0].values["Other"] == ("string", "old")
+    assert [op["expect"] for op in plan.ops] == [{"exists": True, "type": "string", "data": "old"},
+                                                 {"exists": True, "type": "string", "data": "x"}]
 
 
 def test_a_deleted_key_followed_by_its_block_is_replaced_in_file_order():
@@ -61,6 +63,8 @@ def test_a_deleted_key_followed_by_its_block_is_replaced_in_file_order():
     # The value is the same as before, but the deletion removed it first, so it is written again.
     assert [op["op"] for op in plan.ops] == ["delete_tree", "create_key", "set_value"]
     assert [key.path for key in plan.backup_keys()] == [f"{HKLM}\\{MS}", f"{HKLM}\\{MS}\\HardwareID"]
+    # The agent checks expectations before the first write: against the host as read, not after the deletion.
+    assert plan.ops[2]["expect"] == {"exists": True, "type": "binary", "data": "AQ=="}
 
 
 def test_absent_keys_are_created_and_missing_deletions_are_nothing():
@@ -69,3 +73,30 @@ def test_absent_keys_are_created_and_missing_deletions_are_nothing():
     plan = restore.Plan(blocks, {"read0": {"ok": True, "exists": False}, "read1": read_key([], exists=False)}, ids)
     assert [op["op"] for op in plan.ops] == ["create_key"]
     assert plan.diff("x")["after"] == "[HKLM:\\SOFTWARE\\New] (key created)\n"
+
+
+def test_a_file_with_a_value_name_windows_cannot_hold_is_refused_before_anything_is_sent():
+    with pytest.raises(AgentError, match="longer than Windows allows"):
+        restore.blocks_from([RegKey(f"{HKLM}\\SOFTWARE\\X", values={"n" * 16384: ("string", "x")})])
+
+
+def test_a_deleted_key_put_back_exactly_by_the_file_is_no_change():
+    """[-key] then every key as it is (a regedit export applied again): nothing is sent, changed=0."""
+    blocks = restore.blocks_from([RegKey(f"{HKLM}\\{MS}", delete=True), RegKey(f"{HKLM}\\{MS}", values={}),
+                                  RegKey(f"{HKLM}\\{MS}\\HardwareID", values={"ClientHWID": ("binary", b"\x01")})])
+    _ops, ids = restore.read_ops(blocks)
+    tree = {"ok": True, "exists": True, "keys": [
+        {"path": MS, "values": []},
+        {"path": MS + "\\HardwareID", "values": [{"name": "ClientHWID", "type": "binary", "data": "AQ=="}]}]}
+    plan = restore.Plan(blocks, {op_id: tree if op_id == "read0" else read_key(
+        [{"name": "ClientHWID", "type": "binary", "data": "AQ=="}]) for op_id in ids.values()}, ids)
+    assert plan.ops == [] and not plan.changed and plan.backup_keys() == []
+    # One value that differs makes it a change again.
+    tree["keys"][1]["values"][0]["data"] = "Ag=="
+    changed = restore.Plan(blocks, {op_id: tree if op_id == "read0" else read_key([]) for op_id in ids.values()}, ids)
+    assert changed.changed
+
+
+def test_a_file_is_held_to_what_registry_values_accepts():
+    with pytest.raises(AgentError, match="empty item in its multistring data"):
+        restore.blocks_from([RegKey(f"{HKLM}\\SOFTWARE\\X", values={"m": ("multistring", ["a", "", "b"])})])
