@@ -50,7 +50,8 @@ class Finding(t.NamedTuple):
         return f"{self.rule} at line {self.line}: {self.text}"
 
 
-def _walk(node: t.Any) -> t.Iterator[t.Any]:
+def walk(node: t.Any) -> t.Iterator[t.Any]:
+    """Every node of a tree-sitter tree, parents first, in source order."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -64,7 +65,7 @@ def _text(node: t.Any) -> str:
 
 def _leaves(root: t.Any) -> list[t.Any]:
     """Every token in source order, comments included."""
-    return [node for node in _walk(root) if node.child_count == 0 and node.end_byte > node.start_byte]
+    return [node for node in walk(root) if node.child_count == 0 and node.end_byte > node.start_byte]
 
 
 def lint(source: str) -> list[Finding]:
@@ -101,7 +102,7 @@ def lint(source: str) -> list[Finding]:
             found.append(Finding("PSUseConsistentIndentation (4 spaces)", number, line.strip()[:80]))
         if line.rstrip().endswith("`") and line != line.rstrip():
             found.append(Finding("PSMisleadingBacktick", number, line.strip()[:80]))
-    for node in _walk(root):
+    for node in walk(root):
         if node.type == "command_name":
             name = _text(node).lower()
             if name in ALIASES:

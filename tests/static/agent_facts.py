@@ -9,6 +9,8 @@ import typing as t
 import tree_sitter
 import tree_sitter_pwsh
 
+from tests.helpers.pslint import walk
+
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
 # .NET methods that change the host; an operation whose code calls one is a write.
 MUTATING_METHODS = {"setvalue", "deletevalue", "deletesubkeytree", "createsubkey", "setaccesscontrol", "start", "stop",
@@ -35,17 +37,9 @@ def _text(node: t.Any) -> str:
     return node.text.decode("utf-8") if node is not None and node.text is not None else ""
 
 
-def _walk(node: t.Any) -> t.Iterator[t.Any]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
 def _string(node: t.Any) -> str | None:
     """The value of a single-quoted string literal somewhere directly under node, or None."""
-    for child in _walk(node):
+    for child in walk(node):
         if child.type == "string_literal":
             raw = _text(child)
             return raw[1:-1].replace("''", "'") if raw.startswith("'") else None
@@ -62,7 +56,7 @@ def _command_args(command: t.Any) -> list[t.Any]:
 
 
 def _commands(node: t.Any, name: str | None = None) -> t.Iterator[t.Any]:
-    for child in _walk(node):
+    for child in walk(node):
         if child.type == "command":
             command_name = _text(next((c for c in child.children if c.type == "command_name"), None))
             if name is None or command_name.lower() == name.lower():
@@ -94,7 +88,7 @@ def _top_level_assignments(root: t.Any) -> dict[str, t.Any]:
 
 def _functions(root: t.Any) -> dict[str, t.Any]:
     return {_text(next(c for c in node.children if c.type == "function_name")).lower(): node
-            for node in _walk(root) if node.type == "function_statement"}
+            for node in walk(root) if node.type == "function_statement"}
 
 
 def _reachable(functions: dict[str, t.Any], start: str) -> set[str]:
@@ -114,10 +108,10 @@ def _reachable(functions: dict[str, t.Any], start: str) -> set[str]:
 def _dispatch(function: t.Any) -> dict[str, str]:
     """{operation: handler} from Invoke-Operation's `if ($name -eq 'op') { return Handler ... }` lines."""
     table = {}
-    for node in _walk(function):
+    for node in walk(function):
         if node.type != "if_statement":
             continue
-        comparison = next((c for c in _walk(node.children[2]) if c.type == "comparison_expression"), None)
+        comparison = next((c for c in walk(node.children[2]) if c.type == "comparison_expression"), None)
         block = next((c for c in node.children if c.type == "statement_block"), None)
         if comparison is None or block is None or _text(comparison.children[1]).lower() != "-eq":
             continue
@@ -136,7 +130,7 @@ def _error_kinds(root: t.Any, functions: dict[str, t.Any]) -> set[str]:
         if args and _string(args[0]) is not None:
             kinds.add(_string(args[0]))
     for name in ("get-errorkind", "new-cimoperror"):
-        for node in _walk(functions[name]) if name in functions else ():
+        for node in walk(functions[name]) if name in functions else ():
             if node.type == "flow_control_statement" and _text(node.children[0]).lower() == "return":
                 value = _string(node.children[1]) if len(node.children) > 1 else None
                 if value is not None:
@@ -151,7 +145,7 @@ def _error_kinds(root: t.Any, functions: dict[str, t.Any]) -> set[str]:
 def _reported_types(root: t.Any) -> set[str]:
     """Value types the agent puts on the wire: `type = '...'` entries and `$entry.type = '...'` assignments."""
     types = set()
-    for node in _walk(root):
+    for node in walk(root):
         if node.type == "hash_entry" and _text(node.children[0]) == "type":
             value = _string(next(child for child in node.children if child.type == "pipeline"))
             if value is not None:
@@ -164,7 +158,7 @@ def _reported_types(root: t.Any) -> set[str]:
 
 
 def _strings(node: t.Any) -> tuple[str, ...]:
-    return tuple(_text(child)[1:-1] for child in _walk(node) if child.type == "string_literal")
+    return tuple(_text(child)[1:-1] for child in walk(node) if child.type == "string_literal")
 
 
 def read(source: str) -> AgentFacts:
@@ -177,7 +171,7 @@ def read(source: str) -> AgentFacts:
     for operation, handler in operations.items():
         reachable = _reachable(functions, handler) - {"invoke-operation"}
         op_args[operation] = set().union(*(_field_reads(functions[name], "$Op") for name in reachable)) if reachable else set()
-        methods = {_text(child).lower() for name in reachable for child in _walk(functions[name]) if child.type == "member_name"}
+        methods = {_text(child).lower() for name in reachable for child in walk(functions[name]) if child.type == "member_name"}
         if methods & MUTATING_METHODS:
             writes.add(operation)
     statements = next(child for child in root.children if child.type == "statement_list")
@@ -193,7 +187,7 @@ def read(source: str) -> AgentFacts:
         | set().union(*(_field_reads(node, "$op") for node in top_level)),
         request_fields=set().union(*(_field_reads(node, "$Request") for node in top_level)),
         error_kinds=_error_kinds(root, functions),
-        writable_value_types={_text(node.children[0]) for node in _walk(value_kinds) if node.type == "hash_entry"}
+        writable_value_types={_text(node.children[0]) for node in walk(value_kinds) if node.type == "hash_entry"}
         if value_kinds is not None else set(),
         reported_value_types=_reported_types(root),
         destructive_roots=_strings(assignments["$destructiveroots"]) if "$destructiveroots" in assignments else (),
