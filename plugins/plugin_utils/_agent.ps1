@@ -167,16 +167,20 @@ function Invoke-ReadKey {
     try {
         $key = $base.OpenSubKey($path, $false)
         if ($null -eq $key) { return [ordered]@{ ok = $true; exists = $false } }
+        # acl: also each key's DACL (SDDL), so that a backup can carry the permissions create_key grant_users made.
+        $withAcl = [bool](Get-Field $Op 'acl' $false)
         try {
             if ($Tree) {
                 $keys = New-Object -TypeName System.Collections.ArrayList
-                Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000)) (Get-Field $Op 'view' 64) $false
+                Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000)) (Get-Field $Op 'view' 64) $withAcl
                 return [ordered]@{ ok = $true; exists = $true; keys = $keys.ToArray() }
             }
             $values = New-Object -TypeName System.Collections.ArrayList
             foreach ($name in $key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $key $name (Get-Field $Op 'view' 64) $path)) }
             $subkeys = [string[]]@($key.GetSubKeyNames())
-            return [ordered]@{ ok = $true; exists = $true; values = $values.ToArray(); subkeys = $subkeys }
+            $answer = [ordered]@{ ok = $true; exists = $true; values = $values.ToArray(); subkeys = $subkeys }
+            if ($withAcl) { $answer['sddl'] = Get-KeyDaclSddl $key }
+            return $answer
         }
         finally { $key.Dispose() }
     }
@@ -407,6 +411,12 @@ function Invoke-DeleteValue {
     finally { $base.Dispose() }
 }
 
+# A key's DACL in SDDL (access section only: no owner, group or SACL); inherited ACEs carry the ID flag.
+function Get-KeyDaclSddl {
+    param($Key)
+    return $Key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access).GetSecurityDescriptorSddlForm('Access')
+}
+
 # Puts a key's DACL back as recorded (a re-created key only inherits its parent's).
 function Set-KeyAccessSddl {
     param($Base, [string]$Path, [string]$Sddl)
@@ -425,6 +435,10 @@ function Undo-Write {
     $base = Open-LocalMachine $Undo.view
     try {
         # Item access, not dot access: 'Keys' and 'Values' are also properties of a dictionary.
+        if ((Get-Field $Undo 'undo' 'value') -eq 'dacl') {
+            Set-KeyAccessSddl $base ([string]$Undo['path']) ([string]$Undo['sddl'])
+            return
+        }
         if ((Get-Field $Undo 'undo' 'value') -eq 'tree') {
             foreach ($entry in $Undo['tree']) {
                 $key = $base.CreateSubKey([string]$entry['path'])
@@ -542,12 +556,24 @@ $UnknownKindReason = ' is a registry kind the agent cannot write back exactly (a
 # write_file saves here, below %ProgramData%.
 $BackupDirectory = 'RemoteDesktopLicensing\Backups'
 $GracePeriodPath = 'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
+# set_key_dacl acts only on these keys: the client license cache, whose DACL create_key grant_users widens. A file that
+# grants rights elsewhere (a hostile .reg granting Everyone on Run keys or services) is refused here as well.
+$DaclRoots = @(
+    'SOFTWARE\Microsoft\MSLicensing',
+    'SOFTWARE\Wow6432Node\Microsoft\MSLicensing'
+)
 $TimebombPattern = 'L$*TIMEBOMB*'
 
 function Test-DestructiveAllowed {
     param([string]$Path)
+    return Test-UnderRoot $Path $DestructiveRoots
+}
+
+# Whether a key is one of the roots or below one (case-insensitive, as Windows compares key names).
+function Test-UnderRoot {
+    param([string]$Path, $Roots)
     $normal = $Path.Trim([char]92).ToLowerInvariant()
-    foreach ($root in $DestructiveRoots) {
+    foreach ($root in $Roots) {
         $lower = $root.ToLowerInvariant()
         if ($normal -eq $lower -or $normal.StartsWith($lower + [char]92)) { return $true }
     }
@@ -565,7 +591,7 @@ function Add-TreeKey {
     foreach ($name in $Key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $Key $name $View $Path)) }
     $entry = [ordered]@{ path = $Path; values = $values.ToArray() }
     if ($WithAcl) {
-        $entry['sddl'] = $Key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access).GetSecurityDescriptorSddlForm('Access')
+        $entry['sddl'] = Get-KeyDaclSddl $Key
     }
     $null = $Keys.Add($entry)
     foreach ($subName in $Key.GetSubKeyNames()) {
@@ -638,6 +664,38 @@ function Invoke-CreateKey {
         }
         if ([bool](Get-Field $Op 'grant_users' $false)) { Grant-UsersFullControl $base $path }
         return [ordered]@{ ok = $true; created = ($null -ne $missing) }
+    }
+    finally { $base.Dispose() }
+}
+
+# set_key_dacl: replaces the DACL of an existing key inside $DaclRoots with the SDDL given, and never its owner, group or SACL
+# (only the access section is parsed and persisted). Inherited ACEs in the SDDL are ignored: an unprotected DACL gets them
+# again from the parent. The undo record keeps the DACL it replaced, so rollback_on_error puts it back.
+function Invoke-SetKeyDacl {
+    param($Op, $Journal)
+    $path = [string](Get-Field $Op 'path' '')
+    $view = Get-Field $Op 'view' 64
+    $sddl = [string](Get-Field $Op 'sddl' '')
+    if (-not (Test-UnderRoot $path $DaclRoots)) {
+        return New-OpError 'invalid_argument' ('set_key_dacl is refused outside the DACL allow-list: ' + $path) $path
+    }
+    if ($sddl -cnotmatch '^D:[A-Z]*(\([^()]*\))*$') {
+        return New-OpError 'invalid_argument' ('set_key_dacl takes a DACL only (D: and its ACEs; no owner, group or SACL): ' + $sddl) $path
+    }
+    $wanted = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+    $wanted.SetSecurityDescriptorSddlForm($sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+    $base = Open-LocalMachine $view
+    try {
+        $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
+        $key = $base.OpenSubKey($path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+        if ($null -eq $key) { return New-OpError 'not_found' ('set_key_dacl: the key does not exist: ' + $path) $path }
+        try {
+            $before = Get-KeyDaclSddl $key
+            $null = $Journal.Add([ordered]@{ undo = 'dacl'; view = $view; path = $path; name = ''; sddl = $before })
+            $key.SetAccessControl($wanted)
+            return [ordered]@{ ok = $true; sddl_before = $before; sddl_after = (Get-KeyDaclSddl $key) }
+        }
+        finally { $key.Dispose() }
     }
     finally { $base.Dispose() }
 }
@@ -924,6 +982,7 @@ function Invoke-Operation {
     if ($name -eq 'read_tree') { return Invoke-ReadKey $Op $true }
     if ($name -eq 'delete_tree') { return Invoke-DeleteTree $Op $Journal }
     if ($name -eq 'create_key') { return Invoke-CreateKey $Op $Journal }
+    if ($name -eq 'set_key_dacl') { return Invoke-SetKeyDacl $Op $Journal }
     if ($name -eq 'write_file') { return Invoke-WriteFile $Op }
     if ($name -eq 'grace_reset') { return Invoke-GraceReset $Op }
     if ($name -eq 'read_key') { return Invoke-ReadKey $Op }

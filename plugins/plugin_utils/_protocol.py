@@ -27,8 +27,9 @@ class Operation(t.NamedTuple):
 
 
 OPERATIONS: dict[str, Operation] = {
-    "read_key": Operation(("path", "view", "max_keys"), False),
-    "read_tree": Operation(("path", "view", "max_keys"), False),
+    # acl: also each key's DACL as SDDL ("sddl"), for backups that carry key permissions.
+    "read_key": Operation(("path", "view", "max_keys", "acl"), False),
+    "read_tree": Operation(("path", "view", "max_keys", "acl"), False),
     "wmi_terminal_service": Operation((), False),
     "wmi_license_server": Operation((), False),
     "computer_system": Operation((), False),
@@ -39,6 +40,7 @@ OPERATIONS: dict[str, Operation] = {
     "delete_value": Operation(("path", "view", "name"), True),
     "delete_tree": Operation(("path", "view"), True),
     "create_key": Operation(("path", "view", "grant_users"), True),
+    "set_key_dacl": Operation(("path", "view", "sddl"), True),
     "restart_service": Operation(("names", "timeout_seconds"), True),
     "write_file": Operation(("name", "content"), True),
     "grace_reset": Operation(("path",), True),
@@ -57,6 +59,11 @@ DESTRUCTIVE_ROOTS = (
     "SOFTWARE\\Microsoft\\MSLicensing",
     "SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing",
     GRACE_PERIOD_PATH,
+)
+# Keys below HKLM (64-bit view spelling) whose DACL set_key_dacl may replace: the client license cache only.
+DACL_ROOTS = (
+    "SOFTWARE\\Microsoft\\MSLicensing",
+    "SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing",
 )
 # PowerShell -like pattern (case-insensitive) of the values grace_reset deletes.
 TIMEBOMB_PATTERN = "L$*TIMEBOMB*"

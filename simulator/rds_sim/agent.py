@@ -179,11 +179,17 @@ def _read_key(host: Host, op: dict[str, t.Any], whole_tree: bool = False) -> dic
         limit = int(op.get("max_keys", 10000))
         if len(tree) > limit:
             raise SimulatedFailure("invalid_argument", f"more than {limit} keys in the tree; export a smaller key")
-        return {"ok": True, "exists": True,
-                "keys": [{"path": key, "values": [_wire(entry) for entry in values]} for key, values in tree.items()]}
-    return {"ok": True, "exists": True,
-            "values": [_wire(entry) for entry in host.registry.values(path, view)],
-            "subkeys": host.registry.subkeys(path, view)}
+        keys = [{"path": key, "values": [_wire(entry) for entry in values]} for key, values in tree.items()]
+        if op.get("acl"):
+            for entry in keys:
+                entry["sddl"] = writes.key_sddl(host, entry["path"], view)
+        return {"ok": True, "exists": True, "keys": keys}
+    answer = {"ok": True, "exists": True,
+              "values": [_wire(entry) for entry in host.registry.values(path, view)],
+              "subkeys": host.registry.subkeys(path, view)}
+    if op.get("acl"):
+        answer["sddl"] = writes.key_sddl(host, path, view)
+    return answer
 
 
 def _computer_system(host: Host, _op: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -216,6 +222,7 @@ _WRITES: dict[str, t.Callable[[Host, dict[str, t.Any], writes.Journal], dict[str
     "delete_value": writes.delete_value,
     "delete_tree": writes.delete_tree,
     "create_key": writes.create_key,
+    "set_key_dacl": writes.set_key_dacl,
     "restart_service": lambda host, op, _journal: writes.restart_service(host, op),
     "write_file": lambda host, op, _journal: writes.write_file(host, op),
     "grace_reset": lambda host, op, _journal: writes.grace_reset(host, op),

@@ -11,6 +11,7 @@ import json
 import re
 import typing as t
 
+from rds_sim import acl
 from rds_sim.host import Host, SimulatedFailure
 
 # The agent's protocol constants as the simulated host knows them; tests/static/test_agent_protocol.py
@@ -18,25 +19,37 @@ from rds_sim.host import Host, SimulatedFailure
 # The agent's destructive allow-list: delete_tree and grace_reset act only here.
 DESTRUCTIVE_ROOTS = ("software\\microsoft\\mslicensing", "software\\wow6432node\\microsoft\\mslicensing",
                      "system\\currentcontrolset\\control\\terminal server\\rcm\\graceperiod")
+# The agent's DACL allow-list ($DaclRoots): set_key_dacl acts only here.
+DACL_ROOTS = ("software\\microsoft\\mslicensing", "software\\wow6432node\\microsoft\\mslicensing")
+# The ACE create_key grant_users adds: BUILTIN\Users full control, inherited by subkeys.
+USERS_FULL_CONTROL = "(A;CI;KA;;;BU)"
 GRACE_PATH = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod"
 TIMEBOMB_PATTERN = "L$*TIMEBOMB*"
 BACKUP_DIRECTORY = "RemoteDesktopLicensing\\Backups"
 VALUE_TYPES = ("string", "expandstring", "multistring", "dword", "qword", "binary", "none")
 UNKNOWN_KIND_REASON = (" is a registry kind the agent cannot write back exactly (a rollback would change it); "
                        "remove or convert it first")
+# The name of a DACL undo record: "\0" cannot start a value name the agent is sent.
+DACL_UNDO = "\0dacl"
 _LIMITS = {"dword": 0xFFFFFFFF, "qword": 0xFFFFFFFFFFFFFFFF}
 
 
 class Journal:
     """Undo records, newest last: (view, path, name, created_key, prior value or None); a deleted
-    tree is (view, path, None, None, ({path: values}, {path: acl})) and is put back whole, DACLs included."""
+    tree is (view, path, None, None, ({path: values}, {path: acl})) and is put back whole, DACLs included;
+    a replaced DACL is (view, path, DACL_UNDO, None, {path: explicit SDDL} as it was)."""
 
     def __init__(self) -> None:
         self.records: list[tuple[int, str, str | None, str | None, t.Any]] = []
 
     def rollback(self, host: Host) -> dict[str, t.Any]:
         for view, path, name, created_key, prior in reversed(self.records):
-            if name is None:
+            if name == DACL_UNDO:
+                stored = host.facts.setdefault("key_acl", {})
+                for key in [key for key in stored if key.lower() == path.lower()]:
+                    del stored[key]
+                stored.update(prior)
+            elif name is None:
                 tree, acls = prior
                 for key_path, values in tree.items():
                     host.registry.create_key(key_path, view)
@@ -44,6 +57,11 @@ class Journal:
                         host.registry.set_value(key_path, value["name"], value["type"], value["data"], view)
                 host.facts.setdefault("key_acl", {}).update(acls)
             elif created_key is not None:
+                # Deleting the created key deletes the DACL it was given too.
+                gone = host.registry.display(created_key, view).lower()
+                stored = host.facts.setdefault("key_acl", {})
+                for key in [key for key in stored if key.lower() == gone or key.lower().startswith(gone + "\\")]:
+                    del stored[key]
                 host.registry.delete_tree(created_key, view)
             elif prior is not None:
                 host.registry.set_value(path, prior["name"], prior["type"], prior["data"], view)
@@ -223,9 +241,40 @@ def create_key(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, 
         host.count("writes")
         host.dirty = True
     if op.get("grant_users"):
-        host.facts.setdefault("key_acl", {})[host.registry.display(path, view)] = "BUILTIN\\Users:FullControl (inherited by subkeys)"
+        acl.add_ace(host.facts.setdefault("key_acl", {}), host.registry.display(path, view), USERS_FULL_CONTROL)
         host.dirty = True
     return {"ok": True, "created": missing is not None}
+
+
+def key_sddl(host: Host, path: str, view: int) -> str:
+    """A key's DACL as the agent reads it (GetSecurityDescriptorSddlForm('Access'))."""
+    return acl.effective(host.facts.get("key_acl") or {}, host.registry.display(path, view))
+
+
+def set_key_dacl(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
+    """Replace an existing key's DACL inside DACL_ROOTS; inherited ACEs in the SDDL are derived again from the
+    parent (SetSecurityInfo with UNPROTECTED_DACL_SECURITY_INFORMATION), owner, group and SACL never change."""
+    path, view, sddl = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("sddl", ""))
+    normal = path.strip("\\").lower()
+    if not any(normal == root or normal.startswith(root + "\\") for root in DACL_ROOTS):
+        return {"ok": False, "error": {"kind": "invalid_argument", "path": path,
+                                       "message": f"set_key_dacl is refused outside the DACL allow-list: {path}"}}
+    wanted = acl.parse(sddl)
+    if wanted is None:
+        return {"ok": False, "error": {"kind": "invalid_argument", "path": path, "message":
+                f"set_key_dacl takes a DACL only (D: and its ACEs; no owner, group or SACL): {sddl}"}}
+    if not host.registry.key_exists(path, view):
+        return {"ok": False, "error": {"kind": "not_found", "path": path, "message": f"set_key_dacl: the key does not exist: {path}"}}
+    # ChangePermissions is refused by the same ACLs that refuse writes (the write_denied fault).
+    host.check_write_access(path, view)
+    display = host.registry.display(path, view)
+    stored = host.facts.setdefault("key_acl", {})
+    before = key_sddl(host, path, view)
+    journal.records.append((view, display, DACL_UNDO, None, {key: sddl for key, sddl in stored.items() if key.lower() == display.lower()}))
+    acl.store(stored, display, wanted)
+    host.count("writes")
+    host.dirty = True
+    return {"ok": True, "sddl_before": before, "sddl_after": key_sddl(host, path, view)}
 
 
 def write_file(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:

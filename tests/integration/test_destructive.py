@@ -121,7 +121,7 @@ def test_recreate_for_users_leaves_an_empty_key_users_may_write(fleet, run, tmp_
     assert result["changed"] is True and result["recreated"] is True
     state = fleet.show(CLIENT)
     assert tree(fleet, CLIENT, MSLICENSING) == {MSLICENSING: {}}
-    assert "BUILTIN\\Users:FullControl" in state["facts"]["key_acl"][MSLICENSING]
+    assert state["facts"]["key_acl"][MSLICENSING] == "D:(A;CI;KA;;;BU)"
     result, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "b"), recreate_for_users=True)
     assert result["changed"] is False
 

@@ -1,6 +1,6 @@
 """The agent protocol's facts as _agent.ps1 itself states them, read with the tree-sitter PowerShell
 grammar: what Invoke-Operation dispatches, which request fields each operation reads, which error
-kinds and value kinds it can answer, and its allow-list, timebomb pattern and backup directory."""
+kinds and value kinds it can answer, and its allow-lists, timebomb pattern and backup directory."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class AgentFacts(t.NamedTuple):
     writable_value_types: set[str]
     reported_value_types: set[str]
     destructive_roots: tuple[str, ...]
+    dacl_roots: tuple[str, ...]
     grace_period_path: str | None
     timebomb_pattern: str | None
     backup_directory: str | None
@@ -191,6 +192,7 @@ def read(source: str) -> AgentFacts:
         if value_kinds is not None else set(),
         reported_value_types=_reported_types(root),
         destructive_roots=_strings(assignments["$destructiveroots"]) if "$destructiveroots" in assignments else (),
+        dacl_roots=_strings(assignments["$daclroots"]) if "$daclroots" in assignments else (),
         grace_period_path=_string(assignments["$graceperiodpath"]) if "$graceperiodpath" in assignments else None,
         timebomb_pattern=_string(assignments["$timebombpattern"]) if "$timebombpattern" in assignments else None,
         backup_directory=_string(assignments["$backupdirectory"]) if "$backupdirectory" in assignments else None,

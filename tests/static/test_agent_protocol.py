@@ -53,6 +53,8 @@ def protocol_problems(agent_source: str) -> list[str]:
     same("destructive allow-list", facts.destructive_roots, ("_protocol", _protocol.DESTRUCTIVE_ROOTS))
     same("destructive allow-list (lower case)", tuple(root.lower() for root in facts.destructive_roots),
          ("rds_sim.writes", sim_writes.DESTRUCTIVE_ROOTS))
+    same("DACL allow-list", facts.dacl_roots, ("_protocol", _protocol.DACL_ROOTS))
+    same("DACL allow-list (lower case)", tuple(root.lower() for root in facts.dacl_roots), ("rds_sim.writes", sim_writes.DACL_ROOTS))
     same("GracePeriod key", facts.grace_period_path, ("_protocol", _protocol.GRACE_PERIOD_PATH),
          ("_licensing", _licensing.GRACE_PERIOD_KEY), ("rds_sim.writes", sim_writes.GRACE_PATH),
          ("rds_sim.scenarios", sim_scenarios.GRACE_KEY))
@@ -116,6 +118,7 @@ def test_every_dispatched_operation_has_a_contract_vector():
 @pytest.mark.parametrize("change,before,after", [
     ("a root added to the allow-list", "$DestructiveRoots = @(\n", "$DestructiveRoots = @(\n'SYSTEM',\n"),
     ("a root removed from the allow-list", "'SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing',\n", ""),
+    ("a root added to the DACL allow-list", "$DaclRoots = @(\n", "$DaclRoots = @(\n'SOFTWARE',\n"),
     ("an operation renamed", "if ($name -eq 'delete_value')", "if ($name -eq 'remove_value')"),
     ("an operation dropped", "if ($name -eq 'write_file') { return Invoke-WriteFile $Op }\n", ""),
     ("an argument renamed", "(Get-Field $Op 'grant_users' $false)", "(Get-Field $Op 'grant' $false)"),
