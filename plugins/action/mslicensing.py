@@ -39,7 +39,7 @@ class ActionModule(LicensingActionBase):
             raise AnsibleActionFail("views is empty; give 64, 32 or both.")
         recreate = args["recreate_for_users"]
         results = _transport.results_by_id(_transport.run_agent(
-            self, [_trees.read_tree_op(f"v{view}", MSLICENSING_KEY, view) for view in views]))
+            self, [_trees.read_tree_op(f"v{view}", MSLICENSING_KEY, view, acl=True) for view in views]))
         trees = {view: _trees.tree_of(results.get(f"v{view}") or {}, MSLICENSING_KEY, view) for view in views}
         doomed = [view for view in views if trees[view] is not None and not (recreate and view == 64 and left_for_users(trees[view]))]
         create = recreate and 64 in views and (trees[64] is None or 64 in doomed)
@@ -59,7 +59,8 @@ class ActionModule(LicensingActionBase):
             self.write_all_or_nothing([self.recreate_op()], [], None)
             return result
 
-        keys = [key for view in doomed for key in _trees.reg_keys(trees[view], view)]
+        # The backup carries each key's own DACL (recreate_for_users' grant), which registry_restore puts back.
+        keys = [key for view in doomed for key in _trees.reg_keys(trees[view], view, _trees.dacls_of(results.get(f"v{view}") or {}))]
         host = self.inventory_host(task_vars)
         saved = self.save_backup(args, task_vars, "mslicensing", keys,
                                  [f"MSLicensing of {host} before {self._task.action} removed it.",

@@ -32,7 +32,8 @@ class ActionModule(LicensingActionBase):
         if not paths:
             raise AnsibleActionFail("keys is empty; list at least one key to export.")
         view = args["view"]
-        answer = _transport.run_agent(self, [_trees.read_tree_op(f"tree{index}", path, view) for index, path in enumerate(paths)])
+        answer = _transport.run_agent(self, [_trees.read_tree_op(f"tree{index}", path, view, acl=True)
+                                             for index, path in enumerate(paths)])
         results = _transport.results_by_id(answer)
         keys, exported, missing = [], [], []
         for index, path in enumerate(paths):
@@ -40,7 +41,7 @@ class ActionModule(LicensingActionBase):
             if tree is None:
                 missing.append(_registry.display_path(path, view))
                 continue
-            keys += _trees.reg_keys(tree, view)
+            keys += _trees.reg_keys(tree, view, _trees.dacls_of(results.get(f"tree{index}") or {}))
             exported.append({"path": _registry.display_path(path), "view": view, **_trees.summary(tree)})
         result: dict[str, t.Any] = {"changed": False, "exported": exported, "missing_keys": missing}
         if missing:

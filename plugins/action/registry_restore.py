@@ -39,13 +39,9 @@ class ActionModule(LicensingActionBase):
                 raise FailedTaskResult(f"src {path} is {size // 1024} KiB, above max_file_size_kb={limit_kb}; it was not read and "
                                        "nothing was sent to the host. Raise max_file_size_kb if this file is really meant.")
             with open(path, "rb") as handle:
-                text = _regfile.decode(handle.read())
+                return _regfile.read(handle)
         except OSError as exc:
             raise FailedTaskResult(f"Cannot read src {path}: {exc.strerror or exc}. Nothing was sent to the host.") from None
-        except _regfile.RegFileError as exc:
-            raise FailedTaskResult(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
-        try:
-            return _regfile.parse(text), _regfile.source_host(text)
         except _regfile.RegFileError as exc:
             raise FailedTaskResult(f"{src} is not a valid .reg file: {exc}. Nothing was sent to the host.") from None
 
@@ -85,7 +81,8 @@ class ActionModule(LicensingActionBase):
                       keys_deleted=sum(1 for op in plan.ops if op["op"] == "delete_tree"),
                       keys_created=sum(1 for op in plan.ops if op["op"] == "create_key"),
                       values_set=sum(1 for op in plan.ops if op["op"] == "set_value"),
-                      values_deleted=sum(1 for op in plan.ops if op["op"] == "delete_value"))
+                      values_deleted=sum(1 for op in plan.ops if op["op"] == "delete_value"),
+                      dacls_set=sum(1 for op in plan.ops if op["op"] == "set_key_dacl"))
         if self._task.diff:
             result["diff"] = plan.diff(f"registry from {args['src']}")
         return result

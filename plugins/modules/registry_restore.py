@@ -23,6 +23,15 @@ description:
     (C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing), its C(WOW6432Node) copy, and
     C(HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod)); a file that
     deletes any other key is refused before anything is sent.
+  - Key permissions. A C(.reg) file has no place for ACLs, so this collection's backups record the DACL of each
+    key that holds ACEs of its own (not only inherited ones) as a comment line right after the key's line,
+    C(; remote_desktop.licensing dacl:) followed by the DACL in SDDL (regedit and C(reg import) skip it). The
+    module puts that DACL back (never the owner or the SACL; inherited ACEs come from the parent again), after
+    the key's values, and only when the key's own ACEs differ. This is how the C(BUILTIN\\Users) grant of
+    M(remote_desktop.licensing.mslicensing)'s O(remote_desktop.licensing.mslicensing#module:recreate_for_users)
+    comes back. DACLs are restored only inside C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing) and its C(WOW6432Node)
+    copy, and only plain allow and deny ACEs; a file with a DACL comment on any other key is refused before
+    anything is sent, so a crafted file cannot grant rights on other keys.
 requirements:
   - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.
 options:
@@ -124,6 +133,10 @@ values_set:
   type: int
 values_deleted:
   description: Values deleted by C("name"=-) entries.
+  returned: always
+  type: int
+dacls_set:
+  description: Keys whose DACL was put back from the file's DACL comments (or, in check mode, would be).
   returned: always
   type: int
 source_host:

@@ -11,10 +11,18 @@ Values are (type, data) pairs in the canonical form of _registry: str for string
 list[str] for multistring, int for dword/qword, bytes for binary/none. Other registry types are
 kept as ("type<N>", bytes) so that a file regedit wrote parses and writes back unchanged.
 A value of None in a key's values is a deletion entry ("name"=-).
+
+A key's own DACL (the explicit part, see _dacl) travels as a comment line right after its [key] line,
+``; remote_desktop.licensing dacl: D:(A;CI;KA;;;BU)``: regedit and reg import skip comment lines, so
+the file imports unchanged; registry_restore reads it and puts the DACL back.
+
+Reading streams: read() decodes the file in chunks and parses line by line, so no copy of the
+whole text is made; only the parsed keys are kept.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -30,6 +38,11 @@ _HEX_NAMES = {number: name for name, number in _HEX_TYPES.items()}
 _FOLD_AT = 77
 # The comment line that names the host a backup was taken on (regedit ignores comments).
 SOURCE_HOST_PREFIX = "Source host: "
+# The comment line, right after a [key] line, that carries the key's own DACL (SDDL).
+DACL_PREFIX = "remote_desktop.licensing dacl:"
+# Bytes read and decoded at a time.
+_CHUNK = 1 << 16
+_LINE_END = re.compile(r"\r\n|\r|\n")
 # The only characters taken as blank around entries; names and data keep every other one.
 _BLANK = " \t"
 
@@ -47,6 +60,7 @@ class RegKey:
     path: str
     delete: bool = False
     values: dict[str, Value | None] = field(default_factory=dict)
+    dacl: str | None = None  # the key's own DACL in SDDL (explicit ACEs), when it has one
 
 
 # Writing -------------------------------------------------------------------------------------
@@ -126,6 +140,10 @@ def render(keys: t.Iterable[RegKey], comments: t.Iterable[str] = ()) -> str:
         lines.append("")
     for key in keys:
         lines.append(f"[-{key.path}]" if key.delete else f"[{key.path}]")
+        if key.dacl is not None and not key.delete:
+            if "\r" in key.dacl or "\n" in key.dacl:
+                raise RegFileError(f"the DACL of {key.path} contains a line break")
+            lines.append("; " + DACL_PREFIX + " " + key.dacl)
         if not key.delete:
             lines.extend(value_line(name, value) for name, value in key.values.items())
         lines.append("")
@@ -235,12 +253,83 @@ def parse_value(text: str, wide: bool, where: str) -> Value | None:
     return kind, data
 
 
-def _logical_lines(text: str) -> t.Iterator[tuple[int, str]]:
+def split_lines(pieces: t.Iterable[str]) -> t.Iterator[str]:
+    """The lines of text that arrives in pieces, as re.split on CR LF, CR or LF would give them (a last empty
+    line included). Only CR and LF end lines: names and data may hold other characters str.splitlines() splits on.
+    A line spread over many pieces is joined once, so a long line costs linear time."""
+    partial: list[str] = []
+    carry_cr = False
+    for piece in pieces:
+        if carry_cr:
+            piece, carry_cr = "\r" + piece, False
+        if piece.endswith("\r"):
+            # It may be the first half of a CR LF that the next piece completes.
+            piece, carry_cr = piece[:-1], True
+        parts = _LINE_END.split(piece)
+        partial.append(parts[0])
+        if len(parts) == 1:
+            continue
+        yield "".join(partial)
+        yield from parts[1:-1]
+        partial = [parts[-1]]
+    if carry_cr:
+        yield "".join(partial)
+        partial = []
+    yield "".join(partial)
+
+
+class _NotUtf8(Exception):
+    """A file without a byte order mark that is not UTF-8: read again as ANSI (cp1252)."""
+
+
+def _pieces(handle: t.BinaryIO, encoding: str, offset: int, strict_name: str | None) -> t.Iterator[str]:
+    """The decoded text of handle from offset, chunk by chunk. strict_name names the encoding its byte order
+    mark promised (a decoding error is then a damaged file); without one a UTF-8 error raises _NotUtf8."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    position = offset
+    while True:
+        chunk = handle.read(_CHUNK)
+        held = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk, not chunk)
+        except UnicodeDecodeError as exc:
+            if strict_name is None and encoding == "utf-8":
+                raise _NotUtf8() from None
+            where = position - held + exc.start
+            if strict_name is None:
+                raise RegFileError(f"it is neither UTF-8 nor Windows-1252 text (byte {where}: {exc.reason}); "
+                                   "export it again with regedit") from None
+            raise RegFileError(f"it starts with a {strict_name} byte order mark but is not valid {strict_name} from byte "
+                               f"{where} ({exc.reason}); the file is damaged or truncated: export or copy it again") from None
+        position += len(chunk)
+        if text:
+            yield text
+        if not chunk:
+            return
+
+
+def read(handle: t.BinaryIO) -> tuple[list[RegKey], str | None]:
+    """The [key] blocks of an open .reg file and the host its "; Source host:" comment names, read in chunks:
+    UTF-16 LE or UTF-8 by their byte order marks, else UTF-8, else (not valid UTF-8) cp1252 as decode() does."""
+    head = handle.read(3)
+    if head.startswith(b"\xff\xfe"):
+        handle.seek(2)
+        return parse_lines(split_lines(_pieces(handle, "utf-16-le", 2, "UTF-16")))
+    if head.startswith(b"\xef\xbb\xbf"):
+        return parse_lines(split_lines(_pieces(handle, "utf-8", 3, "UTF-8")))
+    handle.seek(0)
+    try:
+        return parse_lines(split_lines(_pieces(handle, "utf-8", 0, None)))
+    except _NotUtf8:
+        handle.seek(0)
+        return parse_lines(split_lines(_pieces(handle, "cp1252", 0, None)))
+
+
+def _logical_lines(physical: t.Iterable[str]) -> t.Iterator[tuple[int, str]]:
     """Lines with hex continuations joined; yields (first line number, text)."""
     pending: list[str] = []
     start = 0
-    # Only CR and LF end lines: names and data may hold other characters str.splitlines() splits on.
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), 1):
+    for number, line in enumerate(physical, 1):
         if not pending:
             start = number
         stripped = line.rstrip(_BLANK)
@@ -256,16 +345,29 @@ def _logical_lines(text: str) -> t.Iterator[tuple[int, str]]:
 
 def parse(text: str) -> list[RegKey]:
     """The [key] blocks of a .reg text, in file order."""
-    lines = _logical_lines(text.lstrip("\ufeff"))
-    header = next((line for _number, line in lines if line.strip(_BLANK)), "").strip(_BLANK)
+    return parse_lines(_LINE_END.split(text))[0]
+
+
+def parse_lines(physical: t.Iterable[str]) -> tuple[list[RegKey], str | None]:
+    """The [key] blocks of a .reg file given line by line, in file order, and the source host its comments name."""
+    lines = _logical_lines(physical)
+    header = next((line for _number, line in lines if line.strip(_BLANK)), "").lstrip("\ufeff").strip(_BLANK)
     if header not in (HEADER_V5, HEADER_V4):
         raise RegFileError(f"not a .reg file: the first line must be {HEADER_V5!r} or {HEADER_V4!r}, got {header[:60]!r}")
     wide = header == HEADER_V5
     keys: list[RegKey] = []
+    host = None
     for number, line in lines:
         where = f"line {number}"
         stripped = line.strip(_BLANK)
-        if not stripped or stripped.startswith(";"):
+        if stripped.startswith(";"):
+            comment = stripped[1:].strip(_BLANK)
+            if comment.startswith(DACL_PREFIX):
+                _take_dacl(keys, comment[len(DACL_PREFIX):].strip(_BLANK), where)
+            elif not keys and host is None and comment.startswith(SOURCE_HOST_PREFIX):
+                host = comment[len(SOURCE_HOST_PREFIX):].strip(_BLANK) or None
+            continue
+        if not stripped:
             continue
         if stripped.startswith("[") and stripped.endswith("]"):
             inner = stripped[1:-1]
@@ -285,7 +387,18 @@ def parse(text: str) -> list[RegKey]:
         if not rest.startswith("="):
             raise RegFileError(f"{where}: expected '=' after the value name")
         keys[-1].values[name] = parse_value(rest[1:].strip(_BLANK), wide, where)
-    return keys
+    return keys, host
+
+
+def _take_dacl(keys: list[RegKey], sddl: str, where: str) -> None:
+    """A dacl comment belongs to the [key] block it follows."""
+    if not keys or keys[-1].delete:
+        raise RegFileError(f"{where}: a '; {DACL_PREFIX}' comment must follow a [key] line (it names that key's DACL)")
+    if keys[-1].dacl is not None:
+        raise RegFileError(f"{where}: a second DACL for [{keys[-1].path}]")
+    if not sddl:
+        raise RegFileError(f"{where}: an empty DACL for [{keys[-1].path}]")
+    keys[-1].dacl = sddl
 
 
 def source_host(text: str) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _dacl, _protocol
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._backup import file_key_path
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
@@ -28,8 +28,12 @@ def destructive_allowed(path: str) -> bool:
     return any(normal == root.lower() or normal.startswith(root.lower() + "\\") for root in DESTRUCTIVE_ROOTS)
 
 
-def read_tree_op(op_id: str, path: str, view: int = 64) -> dict[str, t.Any]:
-    return {"id": op_id, "op": "read_tree", "path": path, "view": view}
+def read_tree_op(op_id: str, path: str, view: int = 64, acl: bool = False) -> dict[str, t.Any]:
+    """acl: also each key's DACL, for backups that carry the DACLs registry_restore can put back."""
+    op = {"id": op_id, "op": "read_tree", "path": path, "view": view}
+    if acl:
+        op["acl"] = True
+    return op
 
 
 def tree_of(result: dict[str, t.Any], path: str, view: int) -> Tree | None:
@@ -42,8 +46,25 @@ def tree_of(result: dict[str, t.Any], path: str, view: int) -> Tree | None:
             for entry in result.get("keys") or []]
 
 
-def reg_keys(tree: Tree, view: int) -> list[RegKey]:
-    return [RegKey(file_key_path(path, view), values=dict(values)) for path, values in tree]
+def dacls_of(result: dict[str, t.Any]) -> dict[str, str]:
+    """{key path: its own DACL} for the keys of a read_tree answer (acl: true) that hold explicit ACEs."""
+    found = {}
+    for entry in result.get("keys") or []:
+        own = _dacl.explicit_or_none(entry.get("sddl"))
+        if own is not None:
+            found[entry["path"]] = own
+    return found
+
+
+def reg_keys(tree: Tree, view: int, dacls: dict[str, str] | None = None) -> list[RegKey]:
+    """The tree as .reg keys; a key's own DACL is kept where registry_restore may put it back (_dacl.DACL_ROOTS)."""
+    keys = []
+    for path, values in tree:
+        key = RegKey(file_key_path(path, view), values=dict(values))
+        if dacls and path in dacls and _dacl.allowed(key.path.partition("\\")[2]):
+            key.dacl = dacls[path]
+        keys.append(key)
+    return keys
 
 
 def summary(tree: Tree | None) -> dict[str, int]:

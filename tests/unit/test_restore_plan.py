@@ -55,11 +55,12 @@ def test_a_deleted_key_followed_by_its_block_is_replaced_in_file_order():
     blocks = restore.blocks_from([RegKey(f"{HKLM}\\{MS}", delete=True),
                                   RegKey(f"{HKLM}\\{MS}\\HardwareID", values={"ClientHWID": ("binary", b"\x01")})])
     ops, ids = restore.read_ops(blocks)
-    assert ops[0]["op"] == "read_tree" and ops[1]["op"] == "read_key"
+    # The key inside the deleted tree is read with that tree, not once more.
+    assert [op["op"] for op in ops] == ["read_tree"] and ops[0]["acl"] is True
     tree = {"ok": True, "exists": True, "keys": [
         {"path": MS, "values": []},
         {"path": MS + "\\HardwareID", "values": [{"name": "ClientHWID", "type": "binary", "data": "AQ=="}]}]}
-    plan = restore.Plan(blocks, {"read0": tree, "read1": read_key([{"name": "ClientHWID", "type": "binary", "data": "AQ=="}])}, ids)
+    plan = restore.Plan(blocks, {"read0": tree}, ids)
     # The value is the same as before, but the deletion removed it first, so it is written again.
     assert [op["op"] for op in plan.ops] == ["delete_tree", "create_key", "set_value"]
     assert [key.path for key in plan.backup_keys()] == [f"{HKLM}\\{MS}", f"{HKLM}\\{MS}\\HardwareID"]
@@ -100,3 +101,110 @@ def test_a_deleted_key_put_back_exactly_by_the_file_is_no_change():
 def test_a_file_is_held_to_what_registry_values_accepts():
     with pytest.raises(AgentError, match="empty item in its multistring data"):
         restore.blocks_from([RegKey(f"{HKLM}\\SOFTWARE\\X", values={"m": ("multistring", ["a", "", "b"])})])
+
+
+# Key DACLs -------------------------------------------------------------------------------------
+INHERITED = "(A;CIID;KA;;;SY)(A;CIID;KA;;;BA)(A;CIID;KR;;;BU)"
+
+
+def read_key_acl(values, sddl):
+    return {"ok": True, "exists": True, "values": values, "sddl": sddl}
+
+
+def test_a_dacl_that_differs_is_set_after_the_keys_values_and_backed_up_as_it_was():
+    blocks = restore.blocks_from([RegKey(f"{HKLM}\\{MS}", values={"a": ("dword", 1)}, dacl="D:AI(A;CI;KA;;;BU)" + INHERITED)])
+    ops, ids = restore.read_ops(blocks)
+    assert ops == [{"id": "read0", "op": "read_key", "path": MS, "view": 64, "acl": True}]
+    plan = restore.Plan(blocks, {"read0": read_key_acl([], "D:AI(A;CI;KR;;;BU)" + INHERITED)}, ids)
+    assert [op["op"] for op in plan.ops] == ["set_value", "set_key_dacl"]
+    # Only the key's own part is sent: the inherited ACEs come from the parent again.
+    assert plan.ops[1] == {"id": "dacl1", "op": "set_key_dacl", "path": MS, "view": 64, "sddl": "D:(A;CI;KA;;;BU)"}
+    assert "\\MSLicensing] DACL: D:(A;CI;KA;;;BU)\n" in plan.diff("x")["after"]
+    assert plan.backup_keys()[0].dacl == "D:(A;CI;KR;;;BU)"
+
+
+def test_a_dacl_that_matches_is_no_change():
+    blocks = restore.blocks_from([RegKey(f"{HKLM}\\{MS}", dacl="D:(A;CI;KA;;;BU)")])
+    _ops, ids = restore.read_ops(blocks)
+    plan = restore.Plan(blocks, {"read0": read_key_acl([], "D:AI(A;CI;KA;;;BU)" + INHERITED)}, ids)
+    assert plan.ops == [] and not plan.changed
+
+
+def test_a_recreated_key_gets_its_dacl_and_a_file_that_puts_everything_back_is_no_change():
+    blocks = restore.blocks_from([RegKey(f"{HKLM}\\{MS}", delete=True), RegKey(f"{HKLM}\\{MS}", dacl="D:(A;CI;KA;;;BU)"),
+                                  RegKey(f"{HKLM}\\{MS}\\Store", values={"v": ("dword", 1)})])
+    _ops, ids = restore.read_ops(blocks)
+    tree = {"ok": True, "exists": True, "keys": [
+        {"path": MS, "values": [], "sddl": "D:AI(A;CI;KA;;;BU)" + INHERITED},
+        {"path": MS + "\\Store", "values": [{"name": "v", "type": "dword", "data": 1}],
+         "sddl": "D:AI(A;CIID;KA;;;BU)" + INHERITED}]}
+    assert restore.Plan(blocks, {"read0": tree}, ids).ops == []
+    # The same file on a host whose cache lost the grant: deleted, re-created, values, then the DACL.
+    tree["keys"][0]["sddl"] = "D:AI" + INHERITED
+    plan = restore.Plan(blocks, {"read0": tree}, ids)
+    assert [op["op"] for op in plan.ops] == ["delete_tree", "create_key", "set_key_dacl", "create_key", "set_value"]
+
+
+@pytest.mark.parametrize("key,message", [
+    (RegKey(f"{HKLM}\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", dacl="D:(A;CI;KA;;;WD)"),
+     "DACLs are only restored inside HKLM\\\\SOFTWARE\\\\Microsoft\\\\MSLicensing"),
+    (RegKey(f"{HKLM}\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod", dacl="D:(A;CI;KA;;;WD)"),
+     "Nothing was sent; remove that comment line"),
+    (RegKey(f"{HKLM}\\{MS}", dacl="O:WDD:(A;CI;KA;;;WD)"), "not a DACL in SDDL"),
+    (RegKey(f"{HKLM}\\{MS}", dacl="D:NO_ACCESS_CONTROL"), "not a DACL in SDDL"),
+    (RegKey(f"{HKLM}\\{MS}", dacl="D:(AU;FA;KA;;;WD)"), "plain allow"),
+])
+def test_dacl_comments_are_refused_outside_the_allow_list_or_beyond_a_plain_dacl(key, message):
+    with pytest.raises(AgentError, match=message):
+        restore.blocks_from([key])
+
+
+# Linear planning ---------------------------------------------------------------------------------
+def interleaved(count: int) -> tuple[list[RegKey], dict[str, dict]]:
+    """count keys that exist, each deleted and put back by its own [-key] and [key] blocks (the shape that made
+    the planner rescan every known key per deletion), and the agent's answers for them."""
+    keys, trees = [], {}
+    for index in range(count):
+        path = f"{MS}\\Store\\LICENSE{index:06d}"
+        keys += [RegKey(f"{HKLM}\\{path}", delete=True), RegKey(f"{HKLM}\\{path}", values={"v": ("dword", index + 1)})]
+        trees[path.lower()] = {"ok": True, "exists": True, "keys": [
+            {"path": path, "values": [{"name": "v", "type": "dword", "data": index}], "sddl": "D:AI" + INHERITED}]}
+    return keys, trees
+
+
+def traced_plan(count: int) -> tuple[restore.Plan, int]:
+    """The plan, and how many lines of _restore_plan ran for it (a loop iteration is a line event too), so any
+    rescan shows up whatever the code looks like."""
+    import sys
+
+    keys, trees = interleaved(count)
+    events = 0
+
+    def trace(frame, event, _arg):
+        nonlocal events
+        if not frame.f_code.co_filename.endswith("_restore_plan.py"):
+            return None
+        if event == "line":
+            events += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        blocks = restore.blocks_from(keys)
+        ops, ids = restore.read_ops(blocks)
+        results = {op["id"]: trees[op["path"].lower()] for op in ops}
+        plan = restore.Plan(blocks, results, ids)
+    finally:
+        sys.settrace(None)
+    return plan, events
+
+
+def test_planning_many_deletions_interleaved_with_blocks_is_linear():
+    small, small_lines = traced_plan(400)
+    large, large_lines = traced_plan(1600)
+    assert len(large.ops) == 3 * 1600  # delete_tree, create_key, set_value per key
+    # Four times the blocks: four times the work, not sixteen. A rescan per deletion would make it 16x.
+    assert large_lines <= 4.5 * small_lines
+    assert large.work <= 4.5 * small.work
+    # And a bounded number of steps per block: each block and each key is touched a fixed number of times.
+    assert large.work <= 8 * 2 * 1600
