@@ -11,6 +11,7 @@ registry_restore compares and puts back; the inherited ACEs always come from the
 
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 
@@ -36,6 +37,7 @@ def allowed(path: str) -> bool:
     return any(normal == root.lower() or normal.startswith(root.lower() + "\\") for root in DACL_ROOTS)
 
 
+@functools.lru_cache(maxsize=256)  # a restore sees a handful of distinct DACLs, once per key
 def explicit(sddl: str) -> str:
     """The key's own part as SDDL ("D:" or "D:P", then its explicit ACEs; INHERITED_ONLY when the key only
     inherits). Raises DaclError for text that is not a DACL of plain allow and deny ACEs."""

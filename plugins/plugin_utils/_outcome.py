@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _dacl
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import key_identity
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey, split_path
 
 DONE, NOT_DONE, UNKNOWN = "done", "not done", "unknown"
-KEY_OPS = ("set_value", "delete_value", "create_key", "delete_tree", "grace_reset")
+KEY_OPS = ("set_value", "delete_value", "create_key", "delete_tree", "grace_reset", "set_key_dacl")
 Identity = t.Tuple[str, int]
 
 
@@ -49,6 +50,8 @@ def read_ops(ops: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
             identity = _identity(op)
             if identity not in reads:
                 reads[identity] = {"id": f"check{len(reads)}", "op": "read_key", "path": op["path"], "view": op.get("view", 64)}
+            if op.get("op") == "set_key_dacl":
+                reads[identity]["acl"] = True
         elif op.get("op") == "restart_service":
             services += [name for name in op.get("names") or [] if name not in services]
     return list(reads.values()) + ([{"id": "check_services", "op": "service_status", "names": services}] if services else [])
@@ -134,6 +137,13 @@ def _check_key_op(op: dict[str, t.Any], identity: Identity, found: Found, earlie
         current = found.value(identity, name)
         wanted = _expected(op) if kind == "set_value" else None
         return Check(op_id, what, DONE if registry.same_value(current, wanted) else NOT_DONE, registry.render(current))
+    if kind == "set_key_dacl":
+        try:
+            own = _dacl.explicit(str(key.get("sddl") or ""))
+        except _dacl.DaclError:
+            own = None
+        done = key.get("exists") and own == op.get("sddl")
+        return Check(op_id, f"{shown} (DACL)", DONE if done else NOT_DONE, own or "absent")
     if kind == "delete_tree":
         return Check(op_id, f"{shown} (whole key deleted)", NOT_DONE if key.get("exists") else DONE,
                      "present" if key.get("exists") else "absent")

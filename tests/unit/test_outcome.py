@@ -116,3 +116,13 @@ def test_a_long_summary_is_cut_short_and_points_at_the_full_list():
            for index in range(15)]
     text = outcome.summary(judge(ops, [key()]))
     assert text.count(": done") == 12 and text.endswith("; and 3 more (see lost_answer.found)")
+
+
+def test_a_restored_dacl_is_read_with_acl_and_judged_by_the_keys_own_part():
+    ops = [{"id": "key0", "op": "create_key", "path": MSL, "view": 64},
+           {"id": "dacl1", "op": "set_key_dacl", "path": MSL, "view": 64, "sddl": "D:(A;CI;KA;;;BU)"}]
+    assert outcome.read_ops(ops) == [{"id": "check0", "op": "read_key", "path": MSL, "view": 64, "acl": True}]
+    done = judge(ops, [{**key(), "sddl": "D:AI(A;CI;KA;;;BU)(A;CIID;KA;;;SY)"}])
+    assert outcome.verdict(done) == outcome.DONE
+    missing = judge(ops, [{**key(), "sddl": "D:AI(A;CIID;KA;;;SY)"}])
+    assert [check.state for check in missing] == ["done", "not done"] and missing[1].found == "D:"
