@@ -45,6 +45,9 @@ options:
         recreate the key; that setup used to create it with permissive rights comes from historical
         sources only (low to medium confidence). An empty key with this grant counts as cleared, so a
         second run does not change it.
+      - The backup records this grant (each MSLicensing key's own DACL, as a
+        C(; remote_desktop.licensing dacl:) comment line that regedit ignores), and
+        M(remote_desktop.licensing.registry_restore) puts it back with the values.
     type: bool
     default: false
   backup_dir:

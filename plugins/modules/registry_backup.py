@@ -18,6 +18,9 @@ description:
     C(reg import) or regedit on the host, or with M(remote_desktop.licensing.registry_restore).
   - The result also carries the file's text, so a job whose controller filesystem is thrown away
     (an AWX execution environment, for example) still has the backup in its job output.
+  - Keys under C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing) (both views) that hold ACEs of their own get their DACL in
+    SDDL on a comment line after the key's line, C(; remote_desktop.licensing dacl:), which regedit and C(reg import)
+    skip and M(remote_desktop.licensing.registry_restore) puts back. Other keys' permissions are not recorded.
   - Read-only on the host unless O(remote_copy=true).
 requirements:
   - On the controller, pywinrm for the C(winrm) connection, or pypsrp for the C(psrp) connection.

@@ -1,5 +1,5 @@
 """registry_restore's controller side at scale: stream-read a generated .reg file, validate it,
-build the reads and plan against the agent's answers, and report time and peak memory of each
+build the reads and plan against the agent's answers, and report CPU time and peak memory of each
 size in a fresh process (docs/performance.md, "registry_restore at scale").
 
     .venv/bin/python -m tests.bench.restore_scale 40000 380000
@@ -61,16 +61,16 @@ def measure(path: str, shape: str) -> dict[str, t.Any]:
     from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _restore_plan as restore
 
     baseline = _rss_kib("VmRSS")
-    started = time.perf_counter()
+    started = time.process_time()
     with open(path, "rb") as handle:
         keys, _source = _regfile.read(handle)
-    read_done = time.perf_counter()
+    read_done = time.process_time()
     blocks = restore.blocks_from(keys)
     ops, ids = restore.read_ops(blocks)
     results = answers(shape, ops)
-    answered = time.perf_counter()
+    answered = time.process_time()
     plan = restore.Plan(blocks, results, ids)
-    planned = time.perf_counter()
+    planned = time.process_time()
     return {"read_s": round(read_done - started, 2), "validate_s": round(answered - read_done, 2),
             "plan_s": round(planned - answered, 2), "total_s": round(planned - started, 2),
             "write_ops": len(plan.ops), "plan_work": plan.work,
