@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import typing as t
 import zlib
 
@@ -45,8 +46,68 @@ def _strip_comment_lines(script: str) -> str:
 
 
 def agent_text() -> str:
-    """The agent script exactly as it is sent."""
+    """The agent script as written, comment lines and indentation stripped (what the lints and parity tests read)."""
     return _strip_comment_lines(_read_script("_agent.ps1"))
+
+
+# Minifying: one deterministic, token-level rewrite of agent_text(), checked by tests/unit/test_agent_wire.py against a
+# PowerShell parse tree (same tree, names renamed one to one). Variables and functions get short names; strings,
+# member names, hashtable keys and type names are never touched. PowerShell names are case-insensitive, so one
+# lower-cased original maps to one new name. Automatic and preference variables keep theirs.
+_KEPT_VARIABLES = frozenset(
+    ("_", "null", "true", "false", "input", "args", "this", "matches", "error", "host", "psversiontable",
+     "executioncontext", "erroractionpreference", "progresspreference", "psitem", "foreach", "switch", "pid",
+     "pwd", "ofs", "home", "profile", "shellid", "myinvocation", "psboundparameters", "pscmdlet", "lastexitcode")
+)
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\$([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z][A-Za-z0-9]*-[A-Za-z][A-Za-z0-9]*)|\"|[^'$\"A-Za-z]+|[A-Za-z]+")
+# Spaces that are never significant in the agent's code (outside strings): around '=', ';' and ',', after '{' and
+# before '}'. The others stay: after a command argument, a space before '{' or '|' or after '}' ends the argument.
+_SQUEEZE = re.compile(r" ?([;,]) ?|(\{) | (\})| (=) (?!=)")
+
+
+def _short_names(prefix: str, count: int) -> list[str]:
+    """count names: a..z, then two characters; the prefix keeps function names clear of aliases and cmdlets."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    names = [prefix + letter for letter in alphabet]
+    names += [prefix + first + second for first in alphabet for second in alphabet + "0123456789"]
+    names = [name for name in names if name.lower() not in _KEPT_VARIABLES and not name.lower().startswith("rl")]
+    return names[:count]
+
+
+def minify_agent(script: str) -> str:
+    """The agent text with short variable and function names and no optional spaces (see above)."""
+    functions = [name.lower() for name in re.findall(r"^function ([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+)", script, re.M)]
+    # Most used first, so the most frequent names get the shortest replacements (ties: first seen).
+    uses: dict[str, int] = {}
+    for line in script.splitlines():
+        for match in _TOKEN.finditer(line):
+            name = (match.group(1) or "").lower()
+            if name and name not in _KEPT_VARIABLES:
+                uses[name] = uses.get(name, 0) + 1
+    variables = sorted(uses, key=lambda name: -uses[name])
+    variable_map = dict(zip(variables, _short_names("", len(variables))))
+    function_map = dict(zip(functions, _short_names("F-", len(functions))))
+    out = []
+    for line in script.splitlines():
+        pieces = []
+        for match in _TOKEN.finditer(line):
+            text = match.group(0)
+            if text == '"':
+                raise ValueError("the agent has a double-quoted string outside single quotes; minify_agent cannot prove it safe")
+            if match.group(1):
+                text = "$" + variable_map.get(match.group(1).lower(), match.group(1))
+            elif match.group(2):
+                text = function_map.get(text.lower(), text)
+            elif not text.startswith("'"):
+                text = _SQUEEZE.sub(lambda found: next(group for group in found.groups() if group), text)
+            pieces.append(text)
+        out.append("".join(pieces))
+    return "\n".join(out)
+
+
+def wire_agent_text() -> str:
+    """The agent script exactly as it is sent and run (its SHA-256 is the one to allow-list)."""
+    return minify_agent(agent_text())
 
 
 def bootstrap_text() -> str:
@@ -61,15 +122,30 @@ def bootstrap_command() -> str:
 
 
 def agent_sha256() -> str:
-    return hashlib.sha256(agent_text().encode("utf-8")).hexdigest()
+    return hashlib.sha256(wire_agent_text().encode("utf-8")).hexdigest()
+
+
+# The deflated agent, made once at build time with a stronger DEFLATE encoder than zlib's (zopfli: about 4% smaller,
+# same format): `make agent-wire` rewrites it after any change to _agent.ps1.
+DEFLATED_AGENT_FILE = "_agent_deflated.txt"
+
+
+def zlib_deflated(text: str) -> str:
+    """text as raw DEFLATE (what .NET's DeflateStream reads), base64, with zlib's best level."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    return base64.b64encode(compressor.compress(text.encode("utf-8")) + compressor.flush()).decode("ascii")
 
 
 @functools.lru_cache(maxsize=1)
 def deflated_agent() -> str:
-    """The agent as it travels: raw DEFLATE (what .NET's DeflateStream reads), base64."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    data = compressor.compress(agent_text().encode("utf-8")) + compressor.flush()
-    return base64.b64encode(data).decode("ascii")
+    """The agent as it travels: the prebuilt file when it holds exactly today's agent, else zlib's encoding of it."""
+    try:
+        prebuilt = _read_script(DEFLATED_AGENT_FILE).strip()
+        if inflate_agent(prebuilt) == wire_agent_text():
+            return prebuilt
+    except (OSError, ValueError, zlib.error):
+        pass
+    return zlib_deflated(wire_agent_text())
 
 
 def inflate_agent(text: str) -> str:

@@ -1,0 +1,44 @@
+"""Builds plugins/plugin_utils/_agent_deflated.txt: the agent as sent, compressed once with zopfli.
+
+zopfli writes standard DEFLATE (what .NET's DeflateStream and Python's zlib read), only smaller than zlib's best,
+so it is a build-time tool (requirements-dev.txt), never a runtime dependency. Run `make agent-wire` after changing
+_agent.ps1; tests/unit/test_agent_wire.py fails while the file is stale.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import zlib
+
+import zopfli.zopfli
+
+from tests.helpers.paths import ROOT
+
+# Loaded by path, as rds-sim loads it, so that `python -m tests.helpers.agent_wire` needs no collection path.
+_SPEC = importlib.util.spec_from_file_location("agent_wire_payload", os.path.join(ROOT, "plugins", "plugin_utils", "_agent_payload.py"))
+payload = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(payload)
+TARGET = os.path.join(ROOT, "plugins", "plugin_utils", payload.DEFLATED_AGENT_FILE)
+
+
+def build() -> str:
+    """The file's content: base64 of the raw DEFLATE stream of the wire agent text, one line."""
+    text = payload.wire_agent_text().encode("utf-8")
+    # zopfli's zlib container: a 2-byte header and a 4-byte Adler-32 around the raw DEFLATE stream.
+    raw = zopfli.zopfli.compress(text, numiterations=100)[2:-4]
+    if zlib.decompress(raw, -15) != text:
+        raise RuntimeError("zopfli's stream does not inflate to the agent text")
+    return base64.b64encode(raw).decode("ascii") + "\n"
+
+
+def main() -> None:
+    content = build()
+    with open(TARGET, "w", encoding="ascii", newline="\n") as handle:
+        handle.write(content)
+    print(f"{TARGET}: {len(content) - 1} base64 characters ({len(base64.b64decode(content))} bytes deflated)")
+
+
+if __name__ == "__main__":
+    main()

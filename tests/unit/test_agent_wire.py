@@ -1,0 +1,122 @@
+"""The agent as it travels: minified without changing what it does, prebuilt with zopfli, and within the byte budget."""
+
+from __future__ import annotations
+
+import base64
+import re
+import typing as t
+import zlib
+
+import tree_sitter
+import tree_sitter_pwsh
+
+from ansible_collections.remote_desktop.licensing.plugins.action.licensing_mode import RESTART_SERVICES
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _host_report
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _mode_plan as mode_plan
+from tests.helpers import agent_wire
+
+# What one host-task may put on stdin (agent and request), in bytes.
+STDIN_BUDGET = 10_000
+_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
+# Renamed leaves: variables everywhere, function names where defined and where called.
+_RENAMED = {"variable", "function_name", "command_name"}
+
+
+def _shape(node: t.Any, renamed: list[tuple[str, str]]) -> t.Any:
+    """The parse tree as nested tuples; renamable leaves are recorded in order and left out of the shape."""
+    if node.type == "command_argument_sep":
+        return node.type
+    if node.child_count == 0:
+        text = node.text.decode("utf-8")
+        if node.type in _RENAMED:
+            renamed.append((node.type, text))
+            return node.type
+        return node.type, text
+    return node.type, tuple(_shape(child, renamed) for child in node.children)
+
+
+def _parse(text: str) -> tuple[t.Any, list[tuple[str, str]]]:
+    tree = _PARSER.parse(text.encode("utf-8"))
+    assert not tree.root_node.has_error
+    renamed: list[tuple[str, str]] = []
+    return _shape(tree.root_node, renamed), renamed
+
+
+def test_the_minified_agent_is_the_same_program_with_other_names():
+    """Same parse tree, every string, number, member and type untouched, and names renamed one to one
+    (case-insensitively, as PowerShell compares them), so no two names merge and no name changes meaning."""
+    original_shape, original_names = _parse(payload.agent_text())
+    wire_shape, wire_names = _parse(payload.wire_agent_text())
+    assert wire_shape == original_shape
+    assert len(wire_names) == len(original_names)
+    forward: dict[str, str] = {}
+    backward: dict[str, str] = {}
+    for (kind, before), (wire_kind, after) in zip(original_names, wire_names):
+        assert kind == wire_kind
+        before, after = before.lower(), after.lower()
+        assert forward.setdefault(before, after) == after, before
+        assert backward.setdefault(after, before) == before, after
+    kept = {name for name, new in forward.items() if name == new}
+    defined = {name.lower() for name in re.findall(r"^function (\S+)", payload.agent_text(), re.M)}
+    # Cmdlets and automatic variables keep their names; every function of the agent and every other variable is renamed.
+    assert not kept & defined
+    assert {name for name in kept if name.startswith("$")} <= {"$" + name for name in payload._KEPT_VARIABLES}
+    assert len(payload.wire_agent_text()) < len(payload.agent_text()) * 0.8
+
+
+def test_the_agent_never_names_a_variable_in_text():
+    """Renaming is safe only while no variable is reached by its name as a string."""
+    lowered = payload.agent_text().lower()
+    for word in ("get-variable", "set-variable", "new-variable", "-variable", "psvariable", "-outvariable",
+                 "-errorvariable", "$script:", "$global:", "$using:", "$env:", '"'):
+        if word == '"':
+            assert all(line.count("'") >= 2 for line in lowered.splitlines() if '"' in line)
+        else:
+            assert word not in lowered, word
+
+
+def test_the_prebuilt_deflated_agent_is_current():
+    """make agent-wire rebuilds it after a change to _agent.ps1; until then tasks send zlib's larger encoding."""
+    with open(agent_wire.TARGET, encoding="ascii") as handle:
+        prebuilt = handle.read()
+    assert payload.inflate_agent(prebuilt.strip()) == payload.wire_agent_text(), "stale: run make agent-wire"
+    assert prebuilt == agent_wire.build()
+    assert payload.deflated_agent() == prebuilt.strip()
+    assert len(prebuilt) < len(payload.zlib_deflated(payload.wire_agent_text()))
+
+
+def test_a_stale_prebuilt_agent_is_not_sent(monkeypatch):
+    monkeypatch.setitem(payload._cache, payload.DEFLATED_AGENT_FILE, payload.zlib_deflated("an older agent"))
+    payload.deflated_agent.cache_clear()
+    try:
+        assert payload.inflate_agent(payload.deflated_agent()) == payload.wire_agent_text()
+    finally:
+        payload.deflated_agent.cache_clear()
+
+
+def _stdin_bytes(ops: list[dict[str, t.Any]], **options: bool) -> int:
+    return len(payload.stdin_line(payload.build_request(ops, **options)))
+
+
+def test_a_licensing_info_task_sends_at_most_the_budget():
+    ops = _host_report.plan_operations(_host_report.resolve_subsets(["all"]))
+    assert _stdin_bytes(ops) <= STDIN_BUDGET
+
+
+def test_a_licensing_mode_write_with_a_few_servers_sends_at_most_the_budget():
+    servers = ["rdls01.corp.example.com", "rdls02.corp.example.com", "rdls03.branch.corp.example.com"]
+    changes = [
+        _changes.Change(mode_plan.LOCAL_MODE._replace(value=("dword", 4)), ("dword", 2), ("dword", 4)),
+        _changes.Change(mode_plan.LOCAL_SERVERS._replace(value=("multistring", servers)), ("multistring", servers[:1]),
+                        ("multistring", servers)),
+    ]
+    ops = _changes.write_ops(changes) + [{"id": "restart", "op": "restart_service", "names": RESTART_SERVICES}]
+    assert len(ops) == 3 and all("expect" in op for op in ops[:2])
+    assert _stdin_bytes(ops, stop_on_error=True, rollback_on_error=True) <= STDIN_BUDGET
+
+
+def test_the_wire_agent_is_raw_deflate_that_inflates_exactly():
+    raw = base64.b64decode(payload.deflated_agent())
+    assert zlib.decompress(raw, -15).decode("utf-8") == payload.wire_agent_text()
