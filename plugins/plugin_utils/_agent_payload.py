@@ -4,7 +4,7 @@
 """Private to the remote_desktop.licensing collection; may change without notice.
 
 Builds what goes over the wire: the constant command line (the bootstrap, encoded) and the one
-ASCII line on stdin that carries the agent (deflated, base64) and the request (JSON). Pure Python
+ASCII line on stdin that carries the agent and the request (JSON), each deflated and base64-encoded. Pure Python
 with no Ansible imports, so the simulator loads this same file to recognise the shipped agent.
 """
 
@@ -149,7 +149,7 @@ def deflated_agent() -> str:
 
 
 def inflate_agent(text: str) -> str:
-    """The inverse of deflated_agent (what the bootstrap does on the host)."""
+    """The inverse of deflated_agent and zlib_deflated (what the bootstrap does on the host)."""
     return zlib.decompress(base64.b64decode(text), -15).decode("utf-8")
 
 
@@ -161,12 +161,13 @@ def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, roll
 
 
 def stdin_line(request: dict[str, t.Any]) -> bytes:
-    """One ASCII line (psrp feeds stdin one object per line): the deflated agent, a space, the request as JSON."""
+    """One ASCII line (psrp feeds stdin one object per line): the deflated agent, a space, the request as JSON, deflated
+    too (a licensing_info request is 1.9 KB of JSON, 0.6 KB so)."""
     body = json.dumps(request, ensure_ascii=True, separators=(",", ":"))
-    return f"{deflated_agent()} {body}\n".encode("ascii")
+    return f"{deflated_agent()} {zlib_deflated(body)}\n".encode("ascii")
 
 
 def split_stdin_line(line: bytes) -> tuple[str, dict[str, t.Any]]:
     """The agent text and the request carried by a stdin line (for the simulator and the tests)."""
     agent, body = line.decode("ascii").strip().split(" ", 1)
-    return inflate_agent(agent), json.loads(body)
+    return inflate_agent(agent), json.loads(inflate_agent(body))
