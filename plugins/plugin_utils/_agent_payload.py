@@ -53,16 +53,32 @@ def agent_text() -> str:
 # Minifying: one deterministic, token-level rewrite of agent_text(), checked by tests/unit/test_agent_wire.py against a
 # PowerShell parse tree (same tree, names renamed one to one). Variables and functions get short names; strings,
 # member names, hashtable keys and type names are never touched. PowerShell names are case-insensitive, so one
-# lower-cased original maps to one new name. Automatic and preference variables keep theirs.
-_KEPT_VARIABLES = frozenset(
-    ("_", "null", "true", "false", "input", "args", "this", "matches", "error", "host", "psversiontable",
-     "executioncontext", "erroractionpreference", "progresspreference", "psitem", "foreach", "switch", "pid",
-     "pwd", "ofs", "home", "profile", "shellid", "myinvocation", "psboundparameters", "pscmdlet", "lastexitcode")
+# lower-cased original maps to one new name. Automatic and preference variables (about_Automatic_Variables and
+# about_Preference_Variables of Windows PowerShell 5.1) keep theirs.
+_KEPT_VARIABLES = frozenset((
+    "_", "args", "consolefilename", "error", "event", "eventargs", "eventsubscriber", "executioncontext", "false",
+    "foreach", "home", "host", "input", "lastexitcode", "matches", "myinvocation", "nestedpromptlevel", "null", "ofs",
+    "pid", "profile", "psboundparameters", "pscmdlet", "pscommandpath", "psculture", "psdebugcontext", "pshome",
+    "psitem", "psscriptroot", "pssenderinfo", "psuiculture", "psversiontable", "pwd", "sender", "shellid",
+    "stacktrace", "switch", "this", "true", "confirmpreference", "debugpreference", "erroractionpreference",
+    "errorview", "formatenumerationlimit", "informationpreference", "logcommandhealthevent",
+    "logcommandlifecycleevent", "logenginehealthevent", "logenginelifecycleevent", "logproviderhealthevent",
+    "logproviderlifecycleevent", "maximumhistorycount", "outputencoding", "progresspreference",
+    "psdefaultparametervalues", "psemailserver", "psmoduleautoloadingpreference", "pssessionapplicationname",
+    "pssessionconfigurationname", "pssessionoption", "verbosepreference", "warningpreference", "whatifpreference",
+))
+# One line of the agent as tokens: a single-quoted string, a variable, a hyphenated command name, other code. Anything
+# else (a double quote, '${', a lone '$', an unclosed quote) is refused rather than guessed at.
+_TOKEN = re.compile(
+    r"'(?:[^']|'')*'"  # a single-quoted string: never changed
+    r"|\$([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_:{])"  # a variable
+    r"|([A-Za-z][A-Za-z0-9]*-[A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9-])"  # a command name such as Get-Field
+    r"|[^'$\"A-Za-z]+|[A-Za-z]+"
 )
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\$([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z][A-Za-z0-9]*-[A-Za-z][A-Za-z0-9]*)|\"|[^'$\"A-Za-z]+|[A-Za-z]+")
-# Spaces that are never significant in the agent's code (outside strings): around '=', ';' and ',', after '{' and
-# before '}'. The others stay: after a command argument, a space before '{' or '|' or after '}' ends the argument.
-_SQUEEZE = re.compile(r" ?([;,]) ?|(\{) | (\})| (=) (?!=)")
+# Spaces that never matter in the agent's code (outside strings): around '=', after ';', ',' and '{', before '}'.
+# The others stay: after a command argument a space before '{' or '|' or after '}' ends the argument, and a space
+# before ',' keeps 'return ,$list' plainly a keyword and a unary comma.
+_SQUEEZE = re.compile(r"([;,]) |(\{) | (\})| (=) (?!=)")
 
 
 def _short_names(prefix: str, count: int) -> list[str]:
@@ -70,17 +86,28 @@ def _short_names(prefix: str, count: int) -> list[str]:
     alphabet = "abcdefghijklmnopqrstuvwxyz"
     names = [prefix + letter for letter in alphabet]
     names += [prefix + first + second for first in alphabet for second in alphabet + "0123456789"]
+    # 'rl' is the bootstrap's prefix: the agent runs in its child scope and must not see its variables by accident.
     names = [name for name in names if name.lower() not in _KEPT_VARIABLES and not name.lower().startswith("rl")]
+    if len(names) < count:
+        raise ValueError(f"minify_agent has {len(names)} short names for {count}")
     return names[:count]
+
+
+def _tokens(line: str) -> list[re.Match[str]]:
+    matches = list(_TOKEN.finditer(line))
+    if "".join(match.group(0) for match in matches) != line:
+        raise ValueError(f"minify_agent cannot read this agent line safely: {line}")
+    return matches
 
 
 def minify_agent(script: str) -> str:
     """The agent text with short variable and function names and no optional spaces (see above)."""
     functions = [name.lower() for name in re.findall(r"^function ([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+)", script, re.M)]
+    lines = [_tokens(line) for line in script.splitlines()]
     # Most used first, so the most frequent names get the shortest replacements (ties: first seen).
     uses: dict[str, int] = {}
-    for line in script.splitlines():
-        for match in _TOKEN.finditer(line):
+    for line in lines:
+        for match in line:
             name = (match.group(1) or "").lower()
             if name and name not in _KEPT_VARIABLES:
                 uses[name] = uses.get(name, 0) + 1
@@ -88,12 +115,10 @@ def minify_agent(script: str) -> str:
     variable_map = dict(zip(variables, _short_names("", len(variables))))
     function_map = dict(zip(functions, _short_names("F-", len(functions))))
     out = []
-    for line in script.splitlines():
+    for line in lines:
         pieces = []
-        for match in _TOKEN.finditer(line):
+        for match in line:
             text = match.group(0)
-            if text == '"':
-                raise ValueError("the agent has a double-quoted string outside single quotes; minify_agent cannot prove it safe")
             if match.group(1):
                 text = "$" + variable_map.get(match.group(1).lower(), match.group(1))
             elif match.group(2):

@@ -83,6 +83,47 @@ def test_the_agent_never_names_a_variable_in_text():
             assert word not in lowered, word
 
 
+def test_the_agent_calls_its_own_functions_with_positional_arguments_only():
+    """Parameters are renamed with their variables, so a call by parameter name (-Name) would no longer bind."""
+    defined = {name.lower() for name in re.findall(r"^function (\S+)", payload.agent_text(), re.M)}
+    tree = _PARSER.parse(payload.agent_text().encode("utf-8"))
+    named_calls = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type == "command":
+            name = next((child for child in node.children if child.type == "command_name"), None)
+            if name is not None and name.text.decode().lower() in defined and b" -" in node.text:
+                parameters = [child for child in _walk(node) if child.type == "command_parameter"]
+                named_calls += [node.text.decode() for _ in parameters[:1]]
+    assert named_calls == []
+
+
+def _walk(node: t.Any) -> t.Iterator[t.Any]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+@pytest.mark.parametrize("script", [
+    'Write-Output "$name"',  # interpolation: a renamed variable inside a double-quoted string
+    "$script:count = 1",  # a scope-qualified variable
+    "${odd name} = 1",
+    "$x = 'never closed",
+])
+def test_the_minifier_refuses_what_it_cannot_rename_safely(script):
+    with pytest.raises(ValueError):
+        payload.minify_agent(script)
+
+
+def test_the_minifier_renames_one_to_one_and_leaves_strings_alone():
+    script = "function Get-Thing {\nparam($Op, $Name = 'x')\nreturn [ordered]@{ name = $name; op = $OP; text = '$Op = $Name' }\n}\n$Op = Get-Thing 1 $null"
+    assert payload.minify_agent(script) == (
+        "function F-a {\nparam($a,$b='x')\nreturn [ordered]@{name=$b;op=$a;text='$Op = $Name'}\n}\n$a=F-a 1 $null"
+    )
+
+
 def test_the_prebuilt_deflated_agent_is_current():
     """make agent-wire rebuilds it after a change to _agent.ps1; until then tasks send zlib's larger encoding."""
     with open(agent_wire.TARGET, encoding="ascii") as handle:
