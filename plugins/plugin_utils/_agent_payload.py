@@ -68,12 +68,13 @@ _KEPT_VARIABLES = frozenset((
     "pssessionconfigurationname", "pssessionoption", "verbosepreference", "warningpreference", "whatifpreference",
 ))
 # One line of the agent as tokens: a single-quoted string, a variable, a hyphenated command name, other code. Anything
-# else (a double quote, '${', a lone '$', an unclosed quote) is refused rather than guessed at.
+# else (a double quote, '${', a lone '$', an unclosed quote, splatting) is refused rather than guessed at.
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'"  # a single-quoted string: never changed
     r"|\$([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_:{])"  # a variable
     r"|([A-Za-z][A-Za-z0-9]*-[A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9-])"  # a command name such as Get-Field
-    r"|[^'$\"A-Za-z]+|[A-Za-z]+"
+    r"|(@[A-Za-z_])"  # splatting (@name): refused, it names a variable without '$'
+    r"|[^'$\"@A-Za-z]+|@|[A-Za-z]+"
 )
 # Spaces that never matter in the agent's code (outside strings): around '=', after ';', ',' and '{', before '}'.
 # The others stay: after a command argument a space before '{' or '|' or after '}' ends the argument, and a space
@@ -95,7 +96,7 @@ def _short_names(prefix: str, count: int) -> list[str]:
 
 def _tokens(line: str) -> list[re.Match[str]]:
     matches = list(_TOKEN.finditer(line))
-    if "".join(match.group(0) for match in matches) != line:
+    if "".join(match.group(0) for match in matches) != line or any(match.group(3) for match in matches):
         raise ValueError(f"minify_agent cannot read this agent line safely: {line}")
     return matches
 

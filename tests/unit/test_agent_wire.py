@@ -111,6 +111,7 @@ def _walk(node: t.Any) -> t.Iterator[t.Any]:
     "$script:count = 1",  # a scope-qualified variable
     "${odd name} = 1",
     "$x = 'never closed",
+    "$options = @{}; Get-Thing @options",  # splatting names a variable without '$'
 ])
 def test_the_minifier_refuses_what_it_cannot_rename_safely(script):
     with pytest.raises(ValueError):
