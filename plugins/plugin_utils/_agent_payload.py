@@ -131,9 +131,11 @@ def minify_agent(script: str) -> str:
     return "\n".join(out)
 
 
+@functools.lru_cache(maxsize=1)
 def wire_agent_text() -> str:
     """The agent script exactly as it is sent and run (its SHA-256 is the one to allow-list)."""
-    return minify_agent(agent_text())
+    prebuilt = _current_prebuilt()
+    return inflate_agent(prebuilt) if prebuilt else minify_agent(agent_text())
 
 
 def bootstrap_text() -> str:
@@ -151,8 +153,15 @@ def agent_sha256() -> str:
     return hashlib.sha256(wire_agent_text().encode("utf-8")).hexdigest()
 
 
-# The deflated agent, made once at build time with a stronger DEFLATE encoder than zlib's (zopfli: about 4% smaller,
-# same format): `make agent-wire` rewrites it after any change to _agent.ps1.
+def source_sha256() -> str:
+    """The hash the prebuilt file records of the agent it was made from (agent_text(), not the minified text)."""
+    return hashlib.sha256(agent_text().encode("utf-8")).hexdigest()
+
+
+# The deflated agent, made once at build time with a stronger DEFLATE encoder than zlib's (zopfli: about 3% smaller,
+# same format): `make agent-wire` rewrites it after any change to _agent.ps1. Its first line is the SHA-256 of the
+# agent_text() it was made from, so a task checks it is current by one hash (minifying takes about 0.1 s, too much for
+# every host-task); tests/unit/test_agent_wire.py checks that it inflates to exactly minify_agent(agent_text()).
 DEFLATED_AGENT_FILE = "_agent_deflated.txt"
 
 
@@ -162,16 +171,25 @@ def zlib_deflated(text: str) -> str:
     return base64.b64encode(compressor.compress(text.encode("utf-8")) + compressor.flush()).decode("ascii")
 
 
+def prebuilt_file_text(source_hash: str, deflated: str) -> str:
+    return f"source-sha256 {source_hash}\n{deflated}\n"
+
+
+def _current_prebuilt() -> str | None:
+    """The prebuilt deflated agent when it was made from today's _agent.ps1, else None."""
+    try:
+        fields = _read_script(DEFLATED_AGENT_FILE).split()
+    except OSError:
+        return None
+    if len(fields) == 3 and fields[0] == "source-sha256" and fields[1] == source_sha256():
+        return fields[2]
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def deflated_agent() -> str:
-    """The agent as it travels: the prebuilt file when it holds exactly today's agent, else zlib's encoding of it."""
-    try:
-        prebuilt = _read_script(DEFLATED_AGENT_FILE).strip()
-        if inflate_agent(prebuilt) == wire_agent_text():
-            return prebuilt
-    except (OSError, ValueError, zlib.error):
-        pass
-    return zlib_deflated(wire_agent_text())
+    """The agent as it travels: the prebuilt file when it was made from today's agent, else zlib's encoding of it."""
+    return _current_prebuilt() or zlib_deflated(wire_agent_text())
 
 
 def inflate_agent(text: str) -> str:

@@ -24,20 +24,22 @@ TARGET = os.path.join(ROOT, "plugins", "plugin_utils", payload.DEFLATED_AGENT_FI
 
 
 def build() -> str:
-    """The file's content: base64 of the raw DEFLATE stream of the wire agent text, one line."""
-    text = payload.wire_agent_text().encode("utf-8")
+    """The file's content: the SHA-256 of the agent text it is made from, then base64 of the raw DEFLATE stream of
+    that text minified."""
+    text = payload.minify_agent(payload.agent_text()).encode("utf-8")
     # zopfli's zlib container: a 2-byte header and a 4-byte Adler-32 around the raw DEFLATE stream.
     raw = zopfli.zopfli.compress(text, numiterations=100)[2:-4]
     if zlib.decompress(raw, -15) != text:
         raise RuntimeError("zopfli's stream does not inflate to the agent text")
-    return base64.b64encode(raw).decode("ascii") + "\n"
+    return payload.prebuilt_file_text(payload.source_sha256(), base64.b64encode(raw).decode("ascii"))
 
 
 def main() -> None:
     content = build()
     with open(TARGET, "w", encoding="ascii", newline="\n") as handle:
         handle.write(content)
-    print(f"{TARGET}: {len(content) - 1} base64 characters ({len(base64.b64decode(content))} bytes deflated)")
+    deflated = content.split()[2]
+    print(f"{TARGET}: {len(deflated)} base64 characters ({len(base64.b64decode(deflated))} bytes deflated)")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def test_the_minified_agent_is_the_same_program_with_other_names():
     """Same parse tree, every string, number, member and type untouched, and names renamed one to one
     (case-insensitively, as PowerShell compares them), so no two names merge and no name changes meaning."""
     original_shape, original_names = _parse(payload.agent_text())
-    wire_shape, wire_names = _parse(payload.wire_agent_text())
+    wire_shape, wire_names = _parse(payload.minify_agent(payload.agent_text()))
     assert wire_shape == original_shape
     assert len(wire_names) == len(original_names)
     forward: dict[str, str] = {}
@@ -129,19 +129,40 @@ def test_the_prebuilt_deflated_agent_is_current():
     """make agent-wire rebuilds it after a change to _agent.ps1; until then tasks send zlib's larger encoding."""
     with open(agent_wire.TARGET, encoding="ascii") as handle:
         prebuilt = handle.read()
-    assert payload.inflate_agent(prebuilt.strip()) == payload.wire_agent_text(), "stale: run make agent-wire"
+    label, source_hash, deflated = prebuilt.split()
+    assert label == "source-sha256" and source_hash == payload.source_sha256(), "stale: run make agent-wire"
+    assert payload.inflate_agent(deflated) == payload.minify_agent(payload.agent_text())
     assert prebuilt == agent_wire.build()
-    assert payload.deflated_agent() == prebuilt.strip()
-    assert len(prebuilt) < len(payload.zlib_deflated(payload.wire_agent_text()))
+    assert payload.deflated_agent() == deflated
+    assert len(deflated) < len(payload.zlib_deflated(payload.wire_agent_text()))
 
 
-def test_a_stale_prebuilt_agent_is_not_sent(monkeypatch):
-    monkeypatch.setitem(payload._cache, payload.DEFLATED_AGENT_FILE, payload.zlib_deflated("an older agent"))
+def test_a_task_checks_the_prebuilt_agent_by_its_hash_without_minifying(monkeypatch):
+    """Minifying costs about 0.1 s: too much for every host-task, so a task only hashes the source."""
+    def refuse(_script: str) -> str:
+        raise AssertionError("minified at run time")
+
+    monkeypatch.setattr(payload, "minify_agent", refuse)
     payload.deflated_agent.cache_clear()
+    payload.wire_agent_text.cache_clear()
     try:
         assert payload.inflate_agent(payload.deflated_agent()) == payload.wire_agent_text()
     finally:
         payload.deflated_agent.cache_clear()
+        payload.wire_agent_text.cache_clear()
+
+
+def test_a_stale_prebuilt_agent_is_not_sent(monkeypatch):
+    older = payload.prebuilt_file_text("0" * 64, payload.zlib_deflated("an older agent"))
+    monkeypatch.setitem(payload._cache, payload.DEFLATED_AGENT_FILE, older)
+    payload.deflated_agent.cache_clear()
+    payload.wire_agent_text.cache_clear()
+    try:
+        assert payload.inflate_agent(payload.deflated_agent()) == payload.minify_agent(payload.agent_text())
+        assert payload.wire_agent_text() == payload.minify_agent(payload.agent_text())
+    finally:
+        payload.deflated_agent.cache_clear()
+        payload.wire_agent_text.cache_clear()
 
 
 def _stdin_bytes(ops: list[dict[str, t.Any]], **options: bool) -> int:
