@@ -8,7 +8,7 @@ export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix bench chaos clean
+.PHONY: setup browser demo test unit contract contract-record integration molecule static matrix bench chaos clean agent-wire
 
 $(STAMP): requirements-dev.txt simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ CHAOS_HOSTS ?= 200
 CHAOS_SEED ?= 15
 chaos: setup
 	$(BIN)/python tests/chaos/run_chaos.py --hosts $(CHAOS_HOSTS) --seed $(CHAOS_SEED)
+
+# After any change to plugins/plugin_utils/_agent.ps1: the agent as sent, deflated once with zopfli (docs/architecture.md).
+agent-wire: setup
+	$(BIN)/python -m tests.helpers.agent_wire
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit

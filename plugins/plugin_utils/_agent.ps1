@@ -59,6 +59,20 @@ function New-CimOpError {
     return $result
 }
 
+# The instance of a role's WMI class, or the answer to give instead: a missing namespace or class, or no instance, means
+# the role is not installed (an answer, not an error); any other failure is an error.
+function Get-RoleInstance {
+    param([string]$Namespace, [string]$Class)
+    try { $instance = Get-CimInstance -Namespace $Namespace -ClassName $Class }
+    catch {
+        $failure = Get-CimFailure $_.Exception
+        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
+        return New-CimOpError $failure ('WMI ' + $Namespace + ' ' + $Class)
+    }
+    if ($null -eq $instance) { return [ordered]@{ ok = $true; exists = $false; reason = 'no ' + $Class + ' instance'; native_error = $null } }
+    return $instance
+}
+
 # Maps an exception (and its inner exceptions) onto the protocol's closed set of error kinds.
 function Get-ErrorKind {
     param($Exception)
@@ -189,17 +203,9 @@ function Invoke-ReadKey {
 
 function Invoke-WmiTerminalService {
     param($Op)
-    $what = 'WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting'
-    try {
-        $setting = Get-CimInstance -Namespace 'root/cimv2/TerminalServices' -ClassName 'Win32_TerminalServiceSetting'
-    }
-    catch {
-        $failure = Get-CimFailure $_.Exception
-        # Namespace or class missing: the RD Session Host pieces are not installed. An answer, not an error.
-        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
-        return New-CimOpError $failure $what
-    }
-    if ($null -eq $setting) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TerminalServiceSetting instance'; native_error = $null } }
+    # Without the RD Session Host pieces: not installed.
+    $setting = Get-RoleInstance 'root/cimv2/TerminalServices' 'Win32_TerminalServiceSetting'
+    if ($setting -is [System.Collections.IDictionary]) { return $setting }
     $result = [ordered]@{
         ok = $true
         exists = $true
@@ -241,13 +247,8 @@ function Invoke-WmiTerminalService {
 # (root\cimv2; the classes exist only where the RD Licensing role is installed).
 function Invoke-WmiLicenseServer {
     param($Op)
-    try { $server = Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseServer' }
-    catch {
-        $failure = Get-CimFailure $_.Exception
-        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
-        return New-CimOpError $failure 'WMI root/cimv2 Win32_TSLicenseServer'
-    }
-    if ($null -eq $server) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TSLicenseServer instance'; native_error = $null } }
+    $server = Get-RoleInstance 'root/cimv2' 'Win32_TSLicenseServer'
+    if ($server -is [System.Collections.IDictionary]) { return $server }
     $result = [ordered]@{
         ok = $true; exists = $true
         server_role = [int]$server.ServerRole; database_path = [string]$server.DatabasePath
@@ -894,13 +895,8 @@ function Invoke-CimOut {
 # configured server (the effective list when none is named) and what FindLicenseServers discovers. Read only.
 function Invoke-LsConnectivity {
     param($Op)
-    try { $setting = Get-CimInstance -Namespace 'root/cimv2/TerminalServices' -ClassName 'Win32_TerminalServiceSetting' }
-    catch {
-        $failure = Get-CimFailure $_.Exception
-        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
-        return New-CimOpError $failure 'WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting'
-    }
-    if ($null -eq $setting) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TerminalServiceSetting instance'; native_error = $null } }
+    $setting = Get-RoleInstance 'root/cimv2/TerminalServices' 'Win32_TerminalServiceSetting'
+    if ($setting -is [System.Collections.IDictionary]) { return $setting }
     $result = [ordered]@{ ok = $true; exists = $true; servers = @(); servers_error = $null; discovered = @(); discovery_error = $null }
     $names = @(Get-Field $Op 'servers' @())
     if ($names.Count -eq 0) {
@@ -933,13 +929,8 @@ function Invoke-LsConnectivity {
 # license server security group policy and which session hosts it lets in, and the newest Per User usage report.
 function Invoke-LicenseServerChecks {
     param($Op)
-    try { $server = Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseServer' }
-    catch {
-        $failure = Get-CimFailure $_.Exception
-        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
-        return New-CimOpError $failure 'WMI root/cimv2 Win32_TSLicenseServer'
-    }
-    if ($null -eq $server) { return [ordered]@{ ok = $true; exists = $false; reason = 'no Win32_TSLicenseServer instance'; native_error = $null } }
+    $server = Get-RoleInstance 'root/cimv2' 'Win32_TSLicenseServer'
+    if ($server -is [System.Collections.IDictionary]) { return $server }
     $result = [ordered]@{ ok = $true; exists = $true; checks = [ordered]@{}; secure_access = @(); usage_report = $null; usage_error = $null }
     $group = Invoke-CimOut $server 'IsLSinTSLSGroup' @{ Domain = [string](Get-Field $Op 'domain' '') } 'IsMember'
     $result.checks['in_tsls_group'] = $group

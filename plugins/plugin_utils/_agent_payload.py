@@ -4,7 +4,7 @@
 """Private to the remote_desktop.licensing collection; may change without notice.
 
 Builds what goes over the wire: the constant command line (the bootstrap, encoded) and the one
-ASCII line on stdin that carries the agent (deflated, base64) and the request (JSON). Pure Python
+ASCII line on stdin that carries the agent and the request (JSON), each deflated and base64-encoded. Pure Python
 with no Ansible imports, so the simulator loads this same file to recognise the shipped agent.
 """
 
@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import typing as t
 import zlib
 
@@ -45,8 +46,96 @@ def _strip_comment_lines(script: str) -> str:
 
 
 def agent_text() -> str:
-    """The agent script exactly as it is sent."""
+    """The agent script as written, comment lines and indentation stripped (what the lints and parity tests read)."""
     return _strip_comment_lines(_read_script("_agent.ps1"))
+
+
+# Minifying: one deterministic, token-level rewrite of agent_text(), checked by tests/unit/test_agent_wire.py against a
+# PowerShell parse tree (same tree, names renamed one to one). Variables and functions get short names; strings,
+# member names, hashtable keys and type names are never touched. PowerShell names are case-insensitive, so one
+# lower-cased original maps to one new name. Automatic and preference variables (about_Automatic_Variables and
+# about_Preference_Variables of Windows PowerShell 5.1) keep theirs.
+_KEPT_VARIABLES = frozenset((
+    "_", "args", "consolefilename", "error", "event", "eventargs", "eventsubscriber", "executioncontext", "false",
+    "foreach", "home", "host", "input", "lastexitcode", "matches", "myinvocation", "nestedpromptlevel", "null", "ofs",
+    "pid", "profile", "psboundparameters", "pscmdlet", "pscommandpath", "psculture", "psdebugcontext", "pshome",
+    "psitem", "psscriptroot", "pssenderinfo", "psuiculture", "psversiontable", "pwd", "sender", "shellid",
+    "stacktrace", "switch", "this", "true", "confirmpreference", "debugpreference", "erroractionpreference",
+    "errorview", "formatenumerationlimit", "informationpreference", "logcommandhealthevent",
+    "logcommandlifecycleevent", "logenginehealthevent", "logenginelifecycleevent", "logproviderhealthevent",
+    "logproviderlifecycleevent", "maximumhistorycount", "outputencoding", "progresspreference",
+    "psdefaultparametervalues", "psemailserver", "psmoduleautoloadingpreference", "pssessionapplicationname",
+    "pssessionconfigurationname", "pssessionoption", "verbosepreference", "warningpreference", "whatifpreference",
+))
+# One line of the agent as tokens: a single-quoted string, a variable, a hyphenated command name, other code. Anything
+# else (a double quote, '${', a lone '$', an unclosed quote, splatting) is refused rather than guessed at.
+_TOKEN = re.compile(
+    r"'(?:[^']|'')*'"  # a single-quoted string: never changed
+    r"|\$([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_:{])"  # a variable
+    r"|([A-Za-z][A-Za-z0-9]*-[A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9-])"  # a command name such as Get-Field
+    r"|(@[A-Za-z_])"  # splatting (@name): refused, it names a variable without '$'
+    r"|[^'$\"@A-Za-z]+|@|[A-Za-z]+"
+)
+# Spaces that never matter in the agent's code (outside strings): around '=', after ';', ',' and '{', before '}'.
+# The others stay: after a command argument a space before '{' or '|' or after '}' ends the argument, and a space
+# before ',' keeps 'return ,$list' plainly a keyword and a unary comma.
+_SQUEEZE = re.compile(r"([;,]) |(\{) | (\})| (=) (?!=)")
+
+
+def _short_names(prefix: str, count: int) -> list[str]:
+    """count names: a..z, then two characters; the prefix keeps function names clear of aliases and cmdlets."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    names = [prefix + letter for letter in alphabet]
+    names += [prefix + first + second for first in alphabet for second in alphabet + "0123456789"]
+    # 'rl' is the bootstrap's prefix: the agent runs in its child scope and must not see its variables by accident.
+    names = [name for name in names if name.lower() not in _KEPT_VARIABLES and not name.lower().startswith("rl")]
+    if len(names) < count:
+        raise ValueError(f"minify_agent has {len(names)} short names for {count}")
+    return names[:count]
+
+
+def _tokens(line: str) -> list[re.Match[str]]:
+    matches = list(_TOKEN.finditer(line))
+    if "".join(match.group(0) for match in matches) != line or any(match.group(3) for match in matches):
+        raise ValueError(f"minify_agent cannot read this agent line safely: {line}")
+    return matches
+
+
+def minify_agent(script: str) -> str:
+    """The agent text with short variable and function names and no optional spaces (see above)."""
+    functions = [name.lower() for name in re.findall(r"^function ([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+)", script, re.M)]
+    lines = [_tokens(line) for line in script.splitlines()]
+    # Most used first, so the most frequent names get the shortest replacements (ties: first seen).
+    uses: dict[str, int] = {}
+    for line in lines:
+        for match in line:
+            name = (match.group(1) or "").lower()
+            if name and name not in _KEPT_VARIABLES:
+                uses[name] = uses.get(name, 0) + 1
+    variables = sorted(uses, key=lambda name: -uses[name])
+    variable_map = dict(zip(variables, _short_names("", len(variables))))
+    function_map = dict(zip(functions, _short_names("F-", len(functions))))
+    out = []
+    for line in lines:
+        pieces = []
+        for match in line:
+            text = match.group(0)
+            if match.group(1):
+                text = "$" + variable_map.get(match.group(1).lower(), match.group(1))
+            elif match.group(2):
+                text = function_map.get(text.lower(), text)
+            elif not text.startswith("'"):
+                text = _SQUEEZE.sub(lambda found: next(group for group in found.groups() if group), text)
+            pieces.append(text)
+        out.append("".join(pieces))
+    return "\n".join(out)
+
+
+@functools.lru_cache(maxsize=1)
+def wire_agent_text() -> str:
+    """The agent script exactly as it is sent and run (its SHA-256 is the one to allow-list)."""
+    prebuilt = _current_prebuilt()
+    return inflate_agent(prebuilt) if prebuilt else minify_agent(agent_text())
 
 
 def bootstrap_text() -> str:
@@ -61,19 +150,50 @@ def bootstrap_command() -> str:
 
 
 def agent_sha256() -> str:
+    return hashlib.sha256(wire_agent_text().encode("utf-8")).hexdigest()
+
+
+def source_sha256() -> str:
+    """The hash the prebuilt file records of the agent it was made from (agent_text(), not the minified text)."""
     return hashlib.sha256(agent_text().encode("utf-8")).hexdigest()
+
+
+# The deflated agent, made once at build time with a stronger DEFLATE encoder than zlib's (zopfli: about 3% smaller,
+# same format): `make agent-wire` rewrites it after any change to _agent.ps1. Its first line is the SHA-256 of the
+# agent_text() it was made from, so a task checks it is current by one hash (minifying takes about 0.1 s, too much for
+# every host-task); tests/unit/test_agent_wire.py checks that it inflates to exactly minify_agent(agent_text()).
+DEFLATED_AGENT_FILE = "_agent_deflated.txt"
+
+
+def zlib_deflated(text: str) -> str:
+    """text as raw DEFLATE (what .NET's DeflateStream reads), base64, with zlib's best level."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    return base64.b64encode(compressor.compress(text.encode("utf-8")) + compressor.flush()).decode("ascii")
+
+
+def prebuilt_file_text(source_hash: str, deflated: str) -> str:
+    return f"source-sha256 {source_hash}\n{deflated}\n"
+
+
+def _current_prebuilt() -> str | None:
+    """The prebuilt deflated agent when it was made from today's _agent.ps1, else None."""
+    try:
+        fields = _read_script(DEFLATED_AGENT_FILE).split()
+    except OSError:
+        return None
+    if len(fields) == 3 and fields[0] == "source-sha256" and fields[1] == source_sha256():
+        return fields[2]
+    return None
 
 
 @functools.lru_cache(maxsize=1)
 def deflated_agent() -> str:
-    """The agent as it travels: raw DEFLATE (what .NET's DeflateStream reads), base64."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    data = compressor.compress(agent_text().encode("utf-8")) + compressor.flush()
-    return base64.b64encode(data).decode("ascii")
+    """The agent as it travels: the prebuilt file when it was made from today's agent, else zlib's encoding of it."""
+    return _current_prebuilt() or zlib_deflated(wire_agent_text())
 
 
 def inflate_agent(text: str) -> str:
-    """The inverse of deflated_agent (what the bootstrap does on the host)."""
+    """The inverse of deflated_agent and zlib_deflated (what the bootstrap does on the host)."""
     return zlib.decompress(base64.b64decode(text), -15).decode("utf-8")
 
 
@@ -85,12 +205,13 @@ def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, roll
 
 
 def stdin_line(request: dict[str, t.Any]) -> bytes:
-    """One ASCII line (psrp feeds stdin one object per line): the deflated agent, a space, the request as JSON."""
+    """One ASCII line (psrp feeds stdin one object per line): the deflated agent, a space, the request as JSON, deflated
+    too (a licensing_info request is 1.9 KB of JSON, 0.6 KB so)."""
     body = json.dumps(request, ensure_ascii=True, separators=(",", ":"))
-    return f"{deflated_agent()} {body}\n".encode("ascii")
+    return f"{deflated_agent()} {zlib_deflated(body)}\n".encode("ascii")
 
 
 def split_stdin_line(line: bytes) -> tuple[str, dict[str, t.Any]]:
     """The agent text and the request carried by a stdin line (for the simulator and the tests)."""
     agent, body = line.decode("ascii").strip().split(" ", 1)
-    return inflate_agent(agent), json.loads(body)
+    return inflate_agent(agent), json.loads(inflate_agent(body))

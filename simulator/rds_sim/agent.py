@@ -63,9 +63,9 @@ class AgentRuntime:
     def has_writes(self, stdin: bytes) -> bool:
         """Whether a request line carries a write operation (for the drop_*_write faults)."""
         try:
-            ops = json.loads(stdin.decode("ascii").strip().partition(" ")[2])["ops"]
+            ops = self.payload.split_stdin_line(stdin)[1]["ops"]
             return any(op.get("op") in WRITE_OPS for op in ops)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, zlib.error, binascii.Error):
             return False
 
     def run(self, host: Host, stdin: bytes) -> bytes:

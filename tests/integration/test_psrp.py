@@ -231,7 +231,7 @@ def test_a_script_that_is_not_the_bootstrap_is_refused_with_an_error_record(flee
         # The bootstrap with a changed agent is refused too (the SHA-256 check).
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
         changed = deflate.compress((payload.agent_text() + "\n#").encode()) + deflate.flush()
-        line = base64.b64encode(changed).decode() + " " + json.dumps(payload.build_request([]))
+        line = base64.b64encode(changed).decode() + " " + payload.zlib_deflated(json.dumps(payload.build_request([])))
         output, errors = run_script(runspace, payload.bootstrap_text(), [line])
         assert output == [] and "is not the shipped agent" in errors[0]
     finally:
@@ -253,7 +253,7 @@ def test_input_as_one_string_as_ansible_core_2_16_to_2_18_send_it(fleet):
 
 
 def test_output_larger_than_one_envelope_arrives_over_several_receives(fleet, caplog):
-    # A small MaxEnvelopeSize makes pypsrp send the ~50 kB agent line in many fragments and the host
+    # A small MaxEnvelopeSize makes pypsrp send the agent line (about 12 kB) in many fragments and the host
     # split its answer over several Receive responses, each within the client's limit.
     fleet.reset_host(CLIENT, "client_cache")
     caplog.set_level(logging.DEBUG, logger="pypsrp.wsman")

@@ -5,6 +5,8 @@ stdin that must be complete before the agent runs."""
 from __future__ import annotations
 
 import json
+import random
+import string
 import subprocess
 import time
 
@@ -48,7 +50,11 @@ def start_agent(client: winrm.Protocol) -> tuple[str, str]:
 
 
 def read_requests(count: int) -> dict:
-    return {"version": 1, "ops": [{"id": f"k{index}", "op": "read_key", "path": CORE, "view": 64} for index in range(count)]}
+    # Random ids keep the request large on stdin, where it travels deflated (4,000 ops are about 600 KB of base64).
+    rng = random.Random(count)
+    alphabet = string.ascii_letters + string.digits
+    return {"version": 1, "ops": [{"id": f"k{index}-" + "".join(rng.choices(alphabet, k=150)), "op": "read_key", "path": CORE,
+                                   "view": 64} for index in range(count)]}
 
 
 def test_the_31st_shell_of_a_user_is_refused_with_the_quota_fault(default_fleet):
