@@ -7,6 +7,8 @@ import csv
 import json
 import os
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import jsonschema
@@ -70,3 +72,15 @@ def test_fleet_report_renders_ten_thousand_hosts_without_an_inventory(tmp_path):
     assert '<details id="hosts-section"><summary>10000 host(s)' in page and page.count("<tr>") >= 10_000
     with open(tmp_path / "report.csv", encoding="utf-8", newline="") as handle:
         assert sum(1 for _row in csv.DictReader(handle)) == 10_000
+
+
+def test_fleet_report_bench_script_runs(tmp_path):
+    """The script that reproduces the 10,000-host numbers, at 20 hosts so it cannot silently rot (no timing asserted)."""
+    completed = subprocess.run([sys.executable, "-m", "tests.bench.fleet_report_bench", "--hosts", "20", "--reps", "1",
+                                "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    result = json.loads((tmp_path / "fleet_report.json").read_text(encoding="utf-8"))
+    assert set(result["samples"]) == {"inventory", "manifest"} and result["hosts"] == 20
+    assert all(sample["rc"] == 0 and sample["user_s"] > 0 for runs in result["samples"].values() for sample in runs)
+    assert set(result["stages_cpu_s"]) == {"load", "manifest", "records", "summary", "json", "csv", "md", "html"}
+    assert "| manifest | 1 |" in completed.stdout
