@@ -41,13 +41,23 @@ def write(results_dir: str, run_id: str, hosts: t.Iterable[str], kind: str, writ
     digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()[:16]
     folder = directory(results_dir)
     path = os.path.join(folder, f"{_prefix(run_id)}{digest}.json")
-    if os.path.exists(path):  # every later batch of the same play: nothing new to say
+    if _read(path).get("hosts") == names:  # every later batch of the same play: nothing new to say
         return None
     os.makedirs(folder, mode=0o700, exist_ok=True)
     _controller_files.write_json(path, {"format": FORMAT, "run_id": run_id, "kind": kind, "written_at": written_at,
                                         "hosts": names})
     _prune(folder, run_id)
     return path
+
+
+def _read(path: str) -> dict[str, t.Any]:
+    """A manifest's content; empty when it is absent or damaged (then written again)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
 
 
 def _prune(folder: str, run_id: str) -> None:
@@ -76,7 +86,8 @@ def expected_hosts(results_dir: str, run_id: str | None) -> list[str] | None:
             with open(path, encoding="utf-8") as handle:
                 manifest = json.load(handle)
         except (OSError, ValueError) as exc:
-            raise ValueError(f"{path} is not a run manifest: {exc}. Remove it, or run licensing_report again.") from None
+            raise ValueError(f"{path} is not a run manifest: {exc}. Remove it (the report then covers the hosts with a saved "
+                             f"result), or run licensing_report again with the same run_id, which writes it again.") from None
         if isinstance(manifest, dict) and manifest.get("run_id") == run_id and isinstance(manifest.get("hosts"), list):
             hosts.update(str(host) for host in manifest["hosts"])
             found = True

@@ -58,3 +58,5 @@ def test_a_damaged_manifest_is_named_with_the_fix(tmp_path):
         handle.write("{half")
     with pytest.raises(ValueError, match="is not a run manifest.*run licensing_report again"):
         manifest.expected_hosts(results_dir, "run-1")
+    assert manifest.write(results_dir, "run-1", ["a"], "licensing_report", WHEN) == path  # the fix the message names
+    assert manifest.expected_hosts(results_dir, "run-1") == ["a"]
