@@ -19,7 +19,7 @@ description:
     C(schemas/fleet_report.schema.json) in the collection's source) with one record per host and a summary.
   - C(report.csv), one row per host with the columns host, status, read_at, stale, os, mode, mode_source,
     license_servers, grace_days_left, grace_state, grace_class, drift_count, warnings, error.
-  - C(report.md), a summary and a host table to paste into a ticket.
+  - C(report.md), a summary, the grace days histogram as a table and a host table to paste into a ticket.
   - C(report.html), one self-contained page (no script, nothing fetched) with a histogram of grace days
     left (buckets that follow the thresholds, each bar split by grace class) and a chart of hosts per
     class, so the page stays the same height at 10,000 hosts, a legend saying what each colour means,

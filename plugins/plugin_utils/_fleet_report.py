@@ -201,6 +201,11 @@ def _drift_summary(report: dict[str, t.Any]) -> str:
     return str(len(report["summary"]["drifted_hosts"]))
 
 
+def _histogram(report: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The report's histogram; computed again for a report.json written before it was part of the summary."""
+    return report["summary"].get("grace_histogram") or chart.histogram(report["hosts"], report["thresholds"])
+
+
 def _run_line(report: dict[str, t.Any]) -> str:
     summary = report["summary"]
     stale = (f"; {len(summary['stale'])} host(s) show a result from an earlier run (stale)" if summary["stale"] else "")
@@ -218,6 +223,10 @@ def to_markdown(report: dict[str, t.Any]) -> str:
         "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical | Stale |", "|---|---|---|---|---|---|---|",
         f"| {summary['hosts']} | {summary['reachable']} | {len(summary['unreachable'])} | {len(summary['failed'])} "
         f"| {_md(_drift_summary(report))} | {len(summary['critical_hosts'])} | {len(summary['stale'])} |", "",
+        "| Grace days left | Session Hosts | By grace class |", "|---|---|---|",
+        *(f"| {bucket['label']} | {bucket['hosts']} | "
+          + _md(", ".join(f"{CLASS_LABELS.get(name, name)} {count}" for name, count in bucket["by_class"].items())) + " |"
+          for bucket in _histogram(report)), "",
         "| Host | Status | Read at | OS | Mode (source) | License servers | Grace days | Class | Drift | Warnings |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -306,7 +315,7 @@ def to_html(report: dict[str, t.Any]) -> str:
         "<h2>Grace days left</h2>",
         "<p>Session Hosts that were read, by grace days left; each bar is split by grace class. Every host is in the "
         "table below and in report.csv.</p>",
-        chart.grace_chart(summary["grace_histogram"], CLASS_COLOURS, CLASS_LABELS),
+        chart.grace_chart(_histogram(report), CLASS_COLOURS, CLASS_LABELS),
         f'<ul id="legend">{legend}</ul>',
         "<h2>Hosts per grace class</h2>", chart.class_chart(summary, CLASS_COLOURS, CLASS_LABELS),
         "<h2>Licensing modes</h2>", _table(["Mode", "Hosts"], [list(pair) for pair in summary["by_mode"].items()], "modes"),

@@ -133,6 +133,7 @@ def test_grace_histogram_follows_the_thresholds_and_splits_by_class():
     assert buckets["8-30 days"] == {"label": "8-30 days", "min": 8, "max": 30, "hosts": 2, "by_class": {"ok": 1, "warning": 1}}
     assert buckets["91-120 days"]["by_class"] == {"unlicensed": 1} and buckets["no day count"]["by_class"] == {"unknown": 1}
     assert sum(bucket["hosts"] for bucket in buckets.values()) == 6  # not the RDP client, nor hosts not read
+    assert "| 8-30 days | 2 | OK 1, Warning 1 |" in fleet.to_markdown(report)
     # Other thresholds move the bucket edges with them.
     edges = [(item["min"], item["max"]) for item in fleet.chart.buckets({"warning_days": 45, "critical_days": 10})]
     assert edges == [(None, 0), (1, 10), (11, 30), (31, 45), (46, 60), (61, 90), (91, 120), (121, None), (None, None)]
