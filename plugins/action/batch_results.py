@@ -6,31 +6,15 @@ turns every host's registered result into records, lines and (optionally) result
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import typing as t
 
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.batch_results import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_paths, _paths, _transport
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_files, _controller_paths, _paths
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _run_manifest, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
-
-
-def write_json(path: str, document: t.Any) -> None:
-    """Write atomically (a reader never sees half a file), readable by the owner only."""
-    handle, temporary = tempfile.mkstemp(prefix=".result-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2, sort_keys=True, default=str)
-            stream.write("\n")
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 class ActionModule(LicensingActionBase):
@@ -47,7 +31,7 @@ class ActionModule(LicensingActionBase):
             result = args["results"][host]
             records[host], line = summarise(host, result if isinstance(result, dict) else {}, options)
             lines.append(line)
-        files = []
+        files, manifest = [], None
         if args["results_dir"]:
             try:
                 directory = _controller_paths.refuse_inside_collection(args["results_dir"], args["results_dir_variable"])
@@ -60,12 +44,16 @@ class ActionModule(LicensingActionBase):
                 content = args["results"][host] if args["kind"] == "licensing_report" else record
                 # Host names are inventory data, not paths (../escape, .., a/b): one safe, unique component each.
                 path = os.path.join(directory, f"{_paths.host_file_name(host)}.json")
-                write_json(path, {**content, "run_id": args["run_id"], "saved_at": saved_at})
+                _controller_files.write_json(path, {**content, "run_id": args["run_id"], "saved_at": saved_at})
                 files.append(path)
+            if args["run_hosts"] and args["run_id"]:
+                # Once per play (later batches find it there): lets the report list hosts without a result, no inventory needed.
+                manifest = _run_manifest.write(directory, args["run_id"], args["run_hosts"], args["kind"], saved_at)
         fleet = _batch.fleet_line(args["kind"], records)
         if files:
             fleet += f"; results saved in {os.path.dirname(files[0])}"
         if self._task.check_mode and args["kind"] in _batch.WRITING_KINDS:
             # What a real run would do; nothing was written.
             lines, fleet = [f"[check mode] {line}" for line in lines], f"[check mode, nothing written] {fleet}"
-        return {"changed": False, "records": records, "lines": lines, "fleet": fleet, "files": files, "run_id": args["run_id"]}
+        return {"changed": False, "records": records, "lines": lines, "fleet": fleet, "files": files, "run_id": args["run_id"],
+                "manifest": manifest}

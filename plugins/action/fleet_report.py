@@ -16,7 +16,7 @@ from ansible_collections.remote_desktop.licensing.plugins.modules.fleet_report i
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _controller_paths, _drift
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report_diagnosis as diagnosis_section
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _paths
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _paths, _run_manifest
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._drift import BaselineError
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
@@ -34,7 +34,7 @@ def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
         path = os.path.join(results_dir, name)
         try:
             with open(path, encoding="utf-8") as handle:
-                results[_paths.host_from_file_name(name[:-5])] = json.load(handle)
+                results[_paths.host_from_file_name(name[:-5])] = fleet.saved_fields(json.load(handle))
         except (OSError, ValueError) as exc:
             raise FailedTaskResult(f"{path} is not a saved JSON task result: {exc}") from None
     return results
@@ -46,6 +46,20 @@ def current_run(results: dict[str, dict[str, t.Any]]) -> str | None:
     if not saved:
         return None
     return str(max(saved, key=lambda result: str(result.get("saved_at") or ""))["run_id"])
+
+
+def report_hosts(given: list[str], results_dir: str, results: dict[str, t.Any], run_id: str | None) -> tuple[list[str], str]:
+    """The hosts the report covers and where that list came from (fleet.HOSTS_SOURCES): the hosts given (an
+    inventory group), else the run's manifests plus every saved result, else the saved results alone."""
+    if given:
+        return sorted(set(given)), "hosts"
+    try:
+        expected = _run_manifest.expected_hosts(results_dir, run_id)
+    except ValueError as exc:
+        raise FailedTaskResult(str(exc)) from None
+    if expected is not None:
+        return sorted(set(expected) | set(results)), "run_manifest"
+    return sorted(results), "result_files"
 
 
 class ActionModule(LicensingActionBase):
@@ -62,7 +76,7 @@ class ActionModule(LicensingActionBase):
             raise AnsibleActionFail(str(exc)) from None
         results = load_results(args["results_dir"])
         run_id = args["run_id"] or current_run(results)
-        hosts = sorted(set(args["hosts"] or results))
+        hosts, hosts_source = report_hosts(args["hosts"], args["results_dir"], results, run_id)
         thresholds = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
         if thresholds["critical_days"] > thresholds["warning_days"]:
             raise AnsibleActionFail("critical_days must not be more than warning_days.")
@@ -70,7 +84,7 @@ class ActionModule(LicensingActionBase):
             baseline = _drift.normalise_baseline(args["baseline"]) or None
             records = [fleet.record(host, results.get(host), thresholds, baseline, run_id, args["stale"] == "exclude")
                        for host in hosts]
-            report = fleet.build(records, thresholds, baseline, utc_now(), run_id)
+            report = fleet.build(records, thresholds, baseline, utc_now(), run_id, hosts_source)
             # Diagnosis hook: the diagnose playbook saves its results next to the hosts directory (report_dir/diagnosis).
             diagnosed = diagnosis_section.load(os.path.join(os.path.dirname(os.path.normpath(args["results_dir"])), "diagnosis"))
             diagnosis_section.attach(report, diagnosed, thresholds)

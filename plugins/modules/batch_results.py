@@ -45,6 +45,17 @@ options:
     description: The identifier of this run, written into every file.
     type: str
     default: ""
+  run_hosts:
+    description:
+      - Every host of the run (the play's C(ansible_play_hosts_all)). With O(results_dir) and O(run_id), the
+        run manifest C(runs/<run_id>--<digest>.json) beside O(results_dir) lists them, written atomically once
+        per play (later batches find it there; each slice of a sliced job writes its own).
+      - The P(remote_desktop.licensing.fleet_report#module) module reads it when its C(hosts) option is empty, so
+        a host without a result is listed as C(missing) without loading an inventory.
+      - Manifests of other runs older than 30 days are removed when a new one is written.
+    type: list
+    elements: str
+    default: []
   warning_days:
     description: For V(grace_report), the warning threshold in grace days left.
     type: int
@@ -57,7 +68,8 @@ attributes:
   check_mode:
     support: full
     description:
-      - Writes the result files in check mode too; they record what was read, and the hosts are not touched.
+      - Writes the result files (and the run manifest) in check mode too; they record what was read, and the hosts
+        are not touched.
       - For V(configure_licensing), V(mslicensing_reset) and V(grace_reset) the lines start with C([check mode]),
         since they describe what a real run would change.
   diff_mode:
@@ -109,6 +121,10 @@ files:
   elements: str
 run_id:
   description: The run identifier written into the files.
+  returned: always
+  type: str
+manifest:
+  description: The run manifest written by this task; null when none was written (no O(run_hosts), or an earlier batch wrote it).
   returned: always
   type: str
 """

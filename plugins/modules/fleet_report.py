@@ -19,17 +19,24 @@ description:
     C(schemas/fleet_report.schema.json) in the collection's source) with one record per host and a summary.
   - C(report.csv), one row per host with the columns host, status, read_at, stale, os, mode, mode_source,
     license_servers, grace_days_left, grace_state, grace_class, drift_count, warnings, error.
-  - C(report.md), a summary and a host table to paste into a ticket.
-  - C(report.html), one self-contained page (no script, nothing fetched) with a chart of grace days
-    left per host coloured by class and a legend saying what each colour means, counts per licensing
-    mode and per OS, the drift table, the hosts that could not be read, and every host with when it
-    was read and its warnings.
+  - C(report.md), a summary, the grace days histogram as a table and a host table to paste into a ticket.
+  - C(report.html), one self-contained page (no script, nothing fetched) with a histogram of grace days
+    left (buckets that follow the thresholds, each bar split by grace class) and a chart of hosts per
+    class, so the page stays the same height at 10,000 hosts, a legend saying what each colour means,
+    counts per licensing mode and per OS, the drift table, the hosts that could not be read, and every
+    host with when it was read and its warnings (tables of more than 200 rows start folded; every host
+    is also in C(report.csv)).
   - Honest by construction. Without O(baseline) the report says C(no baseline given) and C(drift_count)
     is null, never "no drift". A configured host whose grace period has ended is class V(unknown) (not
     verified), not V(ok). A result saved by an earlier run (another C(run_id)) is marked C(stale), or
     left out with O(stale=exclude).
   - Hosts listed in O(hosts) without a saved result are reported as C(missing); hosts whose saved
     result says unreachable are reported as C(unreachable).
+  - Without O(hosts) (for example the C(fleet_report) playbook run with no inventory), the report covers
+    every host of the run manifests that C(licensing_report) saved for the report's run (C(runs/) beside
+    O(results_dir), one per play or slice) plus every saved result, so a host without a result is still
+    C(missing) and no inventory has to be loaded. Without a manifest either, only hosts with a saved
+    result are covered, and C(summary.hosts_source) says so.
   - O(results_dir) and O(output_dir) are refused when they are inside an installed collection (an
     C(ansible_collections) directory), which a reinstall or upgrade deletes.
   - Requires the C(jmespath) Python library on the controller; the summary is computed with jmespath queries.
@@ -41,7 +48,9 @@ options:
   hosts:
     description:
       - Every host the report must cover, normally the inventory group the collection ran against,
-        so that a host with no result shows up. Defaults to the hosts that have a result file.
+        so that a host with no result shows up.
+      - Empty takes the hosts of the run's manifests (written by the C(licensing_report) playbook) and every
+        host with a result file; with no manifest, the hosts that have a result file.
     type: list
     elements: str
     default: []
@@ -174,4 +183,16 @@ summary:
       description: Hosts whose grace class is critical.
       type: list
       elements: str
+    hosts_source:
+      description:
+        - Where the host list came from. V(hosts) is the O(hosts) option, V(run_manifest) the run's manifests
+          plus the saved results, V(result_files) the saved results alone (a host that never saved one is not listed).
+      type: str
+    grace_histogram:
+      description:
+        - Session Hosts that were read, by grace days left. One item per bucket (V(ended (0 or less)), ranges
+          ending at each threshold and at 30, 60, 90 and 120 days, over the last mark, V(no day count)), with
+          C(label), C(min), C(max) (null when open), C(hosts) and C(by_class) (hosts per grace class).
+      type: list
+      elements: dict
 """

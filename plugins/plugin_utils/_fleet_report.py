@@ -5,7 +5,8 @@
 
 The fleet report: one record per host from the per-host results that each play (or each slice
 of a sliced AWX job) saved, a summary computed with jmespath queries, and the report rendered as
-JSON (schema version 1), CSV, Markdown and one self-contained HTML page.
+JSON (schema version 2), CSV, Markdown and one self-contained HTML page whose charts are
+distributions (_fleet_report_chart.py), so their size does not grow with the fleet.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ except ImportError:  # reported when a report is built, with what to install
     jmespath = None
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report_chart as chart
 
 SCHEMA_VERSION = 2
 CSV_COLUMNS = ("host", "status", "read_at", "stale", "os", "mode", "mode_source", "license_servers", "grace_days_left",
@@ -33,6 +35,18 @@ CLASS_COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "
 CLASS_LABELS = {"ok": "OK", "warning": "Warning", "critical": "Critical", "unknown": "Unknown (not verified)",
                 "unlicensed": "Not licensed (in grace)", "not_applicable": "Not a Session Host"}
 NO_BASELINE = "no baseline given: drift not checked"
+# Where the list of hosts the report covers came from (summary.hosts_source).
+HOSTS_SOURCES = {
+    "hosts": "the hosts given to the report (the inventory group)",
+    "run_manifest": "the run manifest (every host the run targeted) and the saved results",
+    "result_files": "the saved results only (no host list and no run manifest: a host that never saved a result is not listed)",
+}
+# Tables longer than this start folded (a <details> element, no script), so the page stays short.
+OPEN_TABLE_ROWS = 200
+# What a row needs from a saved licensing_info result; the rest (services, client cache, ...) is
+# dropped while loading, so 10,000 results do not stay in memory whole.
+SAVED_KEYS = ("run_id", "read_at", "saved_at", "unreachable", "failed", "msg")
+LICENSING_KEYS = ("mode", "license_servers", "grace_period", "os", "role", "warnings")
 
 # Fleet queries, kept as jmespath expressions so administrators can reuse them on report.json.
 QUERIES = {
@@ -46,6 +60,18 @@ QUERIES = {
     "systems": "hosts[?status=='ok'].os",
     "classes": "hosts[?status=='ok'].grace_class",
 }
+
+
+def saved_fields(result: t.Any) -> t.Any:
+    """The part of a saved result that record() reads (anything not a dict is kept as it is)."""
+    if not isinstance(result, dict):
+        return result
+    kept = {key: result[key] for key in SAVED_KEYS if key in result}
+    licensing = result.get("licensing")
+    if "licensing" in result:
+        kept["licensing"] = ({key: licensing[key] for key in LICENSING_KEYS if key in licensing}
+                             if isinstance(licensing, dict) else licensing)
+    return kept
 
 
 def stale_note(result: dict[str, t.Any], run_id: str | None) -> str | None:
@@ -104,7 +130,7 @@ def _counts(values: list[t.Any]) -> dict[str, int]:
 
 
 def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline: dict[str, t.Any] | None,
-          generated_at: str, run_id: str | None = None) -> dict[str, t.Any]:
+          generated_at: str, run_id: str | None = None, hosts_source: str = "hosts") -> dict[str, t.Any]:
     if jmespath is None:
         raise ImportError("the fleet report needs the jmespath Python library on the controller: pip install jmespath")
     hosts = sorted(records, key=lambda item: item["host"])
@@ -118,6 +144,7 @@ def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline:
         "drift_checked": bool(baseline), "drifted_hosts": found["drifted"] if baseline else [],
         "critical_hosts": found["critical"], "stale": found["stale"],
         "excluded_stale": [item["host"] for item in hosts if item["status"] == "stale"],
+        "hosts_source": hosts_source, "grace_histogram": chart.histogram(hosts, thresholds),
     }
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "run_id": run_id or None,
             "thresholds": thresholds, "baseline": baseline or None, "summary": summary, "hosts": hosts}
@@ -174,11 +201,17 @@ def _drift_summary(report: dict[str, t.Any]) -> str:
     return str(len(report["summary"]["drifted_hosts"]))
 
 
+def _histogram(report: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The report's histogram; computed again for a report.json written before it was part of the summary."""
+    return report["summary"].get("grace_histogram") or chart.histogram(report["hosts"], report["thresholds"])
+
+
 def _run_line(report: dict[str, t.Any]) -> str:
     summary = report["summary"]
     stale = (f"; {len(summary['stale'])} host(s) show a result from an earlier run (stale)" if summary["stale"] else "")
     excluded = (f"; {len(summary['excluded_stale'])} stale result(s) excluded" if summary["excluded_stale"] else "")
-    return f"Run {report['run_id'] or 'not given'}{stale}{excluded}."
+    source = HOSTS_SOURCES.get(summary.get("hosts_source") or "hosts", "")
+    return f"Run {report['run_id'] or 'not given'}{stale}{excluded}. Hosts from {source}."
 
 
 def to_markdown(report: dict[str, t.Any]) -> str:
@@ -190,6 +223,10 @@ def to_markdown(report: dict[str, t.Any]) -> str:
         "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical | Stale |", "|---|---|---|---|---|---|---|",
         f"| {summary['hosts']} | {summary['reachable']} | {len(summary['unreachable'])} | {len(summary['failed'])} "
         f"| {_md(_drift_summary(report))} | {len(summary['critical_hosts'])} | {len(summary['stale'])} |", "",
+        "| Grace days left | Session Hosts | By grace class |", "|---|---|---|",
+        *(f"| {bucket['label']} | {bucket['hosts']} | "
+          + _md(", ".join(f"{CLASS_LABELS.get(name, name)} {count}" for name, count in bucket["by_class"].items())) + " |"
+          for bucket in _histogram(report)), "",
         "| Host | Status | Read at | OS | Mode (source) | License servers | Grace days | Class | Drift | Warnings |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -202,34 +239,6 @@ def to_markdown(report: dict[str, t.Any]) -> str:
                      f"| {_md(' / '.join(item['warnings']))} |")
     lines += ["", "Grace classes: " + "; ".join(f"{CLASS_LABELS[name]}: {meaning}" for name, meaning in _drift.GRACE_MEANINGS.items())]
     return "\n".join(lines) + "\n"
-
-
-def _chart(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> str:
-    """An inline SVG bar chart of grace days left per host, coloured by class."""
-    shown = [item for item in hosts if item["status"] == "ok" and item["grace_state"] != "not_applicable"]
-    width, bar_height, gap, label = 720, 18, 6, 180
-    top = max([120] + [item["grace_days_left"] or 0 for item in shown])
-    height = max(1, len(shown)) * (bar_height + gap) + 30
-    parts = [f'<svg id="grace-chart" role="img" aria-label="Grace days left per host" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
-    for index, item in enumerate(shown):
-        y = index * (bar_height + gap)
-        days = item["grace_days_left"] or 0
-        length = int((width - label - 60) * days / top)
-        colour = CLASS_COLOURS.get(item["grace_class"] or "unknown", CLASS_COLOURS["unknown"])
-        name = html.escape(item["host"])
-        parts.append(f'<text x="{label - 6}" y="{y + 13}" text-anchor="end" font-size="12">{name}</text>')
-        parts.append(f'<rect class="bar {html.escape(item["grace_class"] or "unknown")}" x="{label}" y="{y}" '
-                     f'width="{max(length, 2)}" height="{bar_height}" fill="{colour}"><title>{name}: {days} day(s), '
-                     f'{html.escape(CLASS_LABELS.get(item["grace_class"] or "unknown", "unknown"))}</title></rect>')
-        parts.append(f'<text x="{label + max(length, 2) + 4}" y="{y + 13}" font-size="12">'
-                     f'{"?" if item["grace_days_left"] is None else days}</text>')
-    for threshold in (thresholds["critical_days"], thresholds["warning_days"]):
-        x = label + int((width - label - 60) * threshold / top)
-        parts.append(f'<line x1="{x}" y1="0" x2="{x}" y2="{height - 20}" stroke="#555" stroke-dasharray="4 3"/>')
-        parts.append(f'<text x="{x}" y="{height - 6}" font-size="11" text-anchor="middle">{threshold} d</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 class Cell(t.NamedTuple):
@@ -250,6 +259,24 @@ def _table(headers: list[str], rows: list[list[t.Any]], table_id: str) -> str:
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _folded(table_id: str, title: str, rows: int, content: str) -> str:
+    """A long table folded under a one-line summary a reader opens (no script needed)."""
+    state = " open" if rows <= OPEN_TABLE_ROWS else ""
+    return f'<details id="{table_id}-section"{state}><summary>{html.escape(title)}</summary>{content}</details>'
+
+
+def _host_table(hosts: list[dict[str, t.Any]]) -> str:
+    return _table(
+        ["Host", "Status", "Read at", "OS", "Mode", "Source", "License servers", "Grace days", "Class", "Drift", "Warnings"],
+        [[item["host"], Cell(item["status"] + (" (stale)" if item["stale"] and item["status"] != "stale" else ""),
+                             "stale" if item["stale"] else ""),
+          item["read_at"], item["os"], item["mode"], item["mode_source"], _drift.text(item["license_servers"]),
+          item["grace_days_left"],
+          Cell(CLASS_LABELS.get(item["grace_class"] or "", ""), f"c-{item['grace_class']}" if item["grace_class"] else ""),
+          drift_cell(item), Cell("\n".join(item["warnings"]), "warnings")]
+         for item in hosts], "hosts")
+
+
 def to_html(report: dict[str, t.Any]) -> str:
     """One page, everything inline: no script, no stylesheet or font to fetch."""
     summary, hosts, thresholds = report["summary"], report["hosts"], report["thresholds"]
@@ -260,8 +287,9 @@ def to_html(report: dict[str, t.Any]) -> str:
     if not summary["drift_checked"]:
         drift_section = f'<p id="drift">{html.escape(NO_BASELINE.capitalize())}. Give a baseline to compare hosts with.</p>'
     elif drift_rows:
-        drift_section = _table(["Host", "Setting", "Expected", "Actual", "Source", "GPO overrides a local fix"],
-                               drift_rows, "drift")
+        drift_section = _folded("drift", f"{len(drift_rows)} drifted setting(s)", len(drift_rows),
+                                _table(["Host", "Setting", "Expected", "Actual", "Source", "GPO overrides a local fix"],
+                                       drift_rows, "drift"))
     else:
         drift_section = '<p id="drift">No drift from the baseline on the hosts that were read.</p>'
     classes = "".join(f".c-{name}{{background:{colour};color:{'#222' if name in ('warning', 'not_applicable') else '#fff'}}}"
@@ -269,7 +297,7 @@ def to_html(report: dict[str, t.Any]) -> str:
     style = ("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}"
              ".cards span{display:inline-block;margin-right:1.5em;font-size:1.1em}.stale{background:#fff3e0}"
-             ".warnings{white-space:pre-line;max-width:40em}"
+             ".warnings{white-space:pre-line;max-width:40em}details>summary{cursor:pointer;font-weight:600;margin:.5em 0}"
              ".swatch{display:inline-block;width:1em;height:1em;margin-right:.4em;vertical-align:middle}" + classes)
     legend = "".join(f'<li><span class="swatch c-{name}"></span><strong>{html.escape(CLASS_LABELS[name])}</strong>: '
                      f'{html.escape(meaning)}</li>' for name, meaning in _drift.GRACE_MEANINGS.items())
@@ -284,23 +312,20 @@ def to_html(report: dict[str, t.Any]) -> str:
         f'<p class="cards"><span>Hosts: {summary["hosts"]}</span><span>Reachable: {summary["reachable"]}</span>'
         f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Drifted: {html.escape(str(drifted))}</span>'
         f'<span>Critical: {len(summary["critical_hosts"])}</span><span>Stale: {len(summary["stale"])}</span></p>',
-        "<h2>Grace days left</h2>", _chart(hosts, thresholds),
+        "<h2>Grace days left</h2>",
+        "<p>Session Hosts that were read, by grace days left; each bar is split by grace class. Every host is in the "
+        "table below and in report.csv.</p>",
+        chart.grace_chart(_histogram(report), CLASS_COLOURS, CLASS_LABELS),
         f'<ul id="legend">{legend}</ul>',
+        "<h2>Hosts per grace class</h2>", chart.class_chart(summary, CLASS_COLOURS, CLASS_LABELS),
         "<h2>Licensing modes</h2>", _table(["Mode", "Hosts"], [list(pair) for pair in summary["by_mode"].items()], "modes"),
         "<h2>Operating systems</h2>", _table(["OS", "Hosts"], [list(pair) for pair in summary["by_os"].items()], "systems"),
         "<h2>Drift</h2>", drift_section,
         "<h2>Hosts that could not be read</h2>",
-        _table(["Host", "Status", "Error"], down, "unreachable") if down else '<p id="unreachable">None.</p>',
+        _folded("unreachable", f"{len(down)} host(s) not read", len(down),
+                _table(["Host", "Status", "Error"], down, "unreachable")) if down else '<p id="unreachable">None.</p>',
         "<h2>All hosts</h2>",
-        _table(["Host", "Status", "Read at", "OS", "Mode", "Source", "License servers", "Grace days", "Class", "Drift",
-                "Warnings"],
-               [[item["host"], Cell(item["status"] + (" (stale)" if item["stale"] and item["status"] != "stale" else ""),
-                                    "stale" if item["stale"] else ""),
-                 item["read_at"], item["os"], item["mode"], item["mode_source"], _drift.text(item["license_servers"]),
-                 item["grace_days_left"],
-                 Cell(CLASS_LABELS.get(item["grace_class"] or "", ""), f"c-{item['grace_class']}" if item["grace_class"] else ""),
-                 drift_cell(item), Cell("\n".join(item["warnings"]), "warnings")]
-                for item in hosts], "hosts"),
+        _folded("hosts", f"{len(hosts)} host(s); also in report.csv", len(hosts), _host_table(hosts)),
         "</body></html>",
     ]
     return "\n".join(sections) + "\n"

@@ -126,15 +126,16 @@ class PlaybookRun(t.NamedTuple):
     results: dict[str, dict[str, t.Any]]
 
 
-def run_playbook(playbook: str, inventory: str, results_dir: str, extra_vars: dict[str, t.Any] | None = None,
+def run_playbook(playbook: str, inventory: str | None, results_dir: str, extra_vars: dict[str, t.Any] | None = None,
                  args: t.Iterable[str] = (), env: dict[str, str] | None = None) -> PlaybookRun:
-    """Run a playbook whose tasks save per-host results as JSON under results_dir/<host>.json."""
+    """Run a playbook whose tasks save per-host results as JSON under results_dir/<host>.json
+    (inventory None: no -i, only Ansible's implicit localhost)."""
     os.makedirs(results_dir, exist_ok=True)
     variables = {"results_dir": results_dir, **(extra_vars or {})}
     full_env = {**os.environ, "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
                 "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
     completed = subprocess.run(
-        [tool("ansible-playbook"), "-i", inventory, playbook, "-e", json.dumps(variables), *args],
+        [tool("ansible-playbook"), *(["-i", inventory] if inventory else []), playbook, "-e", json.dumps(variables), *args],
         cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=900,
     )
     results = {}

@@ -123,6 +123,47 @@ def test_a_host_without_any_saved_result_is_missing_not_dropped(fleet, tmp_path)
     assert summary["hosts"] == len(SCENARIOS) and len(summary["missing"]) == len(SCENARIOS) - 1
 
 
+def test_without_an_inventory_the_run_manifest_lists_hosts_without_a_result(fleet, tmp_path):
+    run = collect(fleet, tmp_path, render_report=False, run_id="night-3")
+    assert run.rc == 0, run.output
+    (manifest,) = os.listdir(tmp_path / "runs")  # one play, one manifest
+    assert manifest.startswith("night-3--")
+    assert json.loads((tmp_path / "runs" / manifest).read_text(encoding="utf-8"))["hosts"] == sorted(SCENARIOS_HOSTS())
+    # A host whose result never reached the controller (its batch stopped before the save step).
+    os.remove(tmp_path / "hosts" / "grace-expired-05.json")
+    render = run_playbook("remote_desktop.licensing.fleet_report", None, str(tmp_path / "unused"), {"report_dir": str(tmp_path)})
+    assert render.rc == 0, render.output
+    assert "No inventory was parsed" in render.output and "(from run manifest)" in render.output
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    with open(os.path.join(ROOT, "schemas", "fleet_report.schema.json"), encoding="utf-8") as handle:
+        jsonschema.validate(report, json.load(handle))
+    summary = report["summary"]
+    assert summary["hosts_source"] == "run_manifest" and report["run_id"] == "night-3"
+    assert summary["hosts"] == len(SCENARIOS) and summary["missing"] == ["grace-expired-05"]
+    assert summary["unreachable"] == ["per-user-07"]
+    # The same directory with an inventory: the inventory group decides, as before.
+    listed = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
+                          {"report_dir": str(tmp_path), "report_hosts": "fresh-01,per-device-02"})
+    assert listed.rc == 0, listed.output
+    summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["hosts_source"] == "hosts" and summary["hosts"] == 2 and summary["missing"] == []
+
+
+def test_a_run_writes_its_manifest_once_and_slices_add_theirs(fleet, tmp_path):
+    hosts = SCENARIOS_HOSTS()
+    for part in range(2):  # two of three slices of one workflow ran; the third never started
+        run = collect(fleet, tmp_path, ["--limit", ",".join(hosts[part::3])], render_report=False, run_id="workflow-9")
+        assert run.rc == 0, run.output
+    again = collect(fleet, tmp_path, ["--limit", ",".join(hosts[0::3])], render_report=False, run_id="workflow-9")
+    assert again.rc == 0, again.output
+    assert len(os.listdir(tmp_path / "runs")) == 2  # the repeated slice found its manifest there
+    render = run_playbook("remote_desktop.licensing.fleet_report", None, str(tmp_path / "unused"),
+                          {"report_dir": str(tmp_path), "run_id": "workflow-9"})
+    assert render.rc == 0, render.output
+    summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["hosts"] == len(hosts[0::3]) + len(hosts[1::3]) and summary["missing"] == []
+
+
 def test_a_result_left_from_an_earlier_run_is_shown_stale_or_excluded(fleet, tmp_path):
     first = collect(fleet, tmp_path, render_report=False, run_id="monday")
     assert first.rc == 0, first.output
@@ -169,7 +210,7 @@ def chromium() -> str | None:
 @pytest.mark.skipif(not chromium() and not os.environ.get("RDS_REQUIRE_BROWSER"),
                     reason="Debian's chromium is not installed (CI installs it and sets RDS_REQUIRE_BROWSER)")
 def test_html_report_renders_in_headless_chromium(whole, tmp_path):
-    report_dir, _report = whole
+    report_dir, report = whole
     assert chromium(), "RDS_REQUIRE_BROWSER is set but chromium is not installed"
     page = "file://" + str(report_dir / "report.html")
     flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -177,8 +218,11 @@ def test_html_report_renders_in_headless_chromium(whole, tmp_path):
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
     dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-3000:]
-    assert '<svg id="grace-chart"' in dom.stdout and dom.stdout.count('class="bar ') == 5  # the RDP client has no grace period
-    assert 'class="bar critical"' in dom.stdout
+    # A histogram: one segment per (bucket, class) with hosts, whatever the number of hosts.
+    segments = sum(len(bucket["by_class"]) for bucket in report["summary"]["grace_histogram"])
+    assert '<svg id="grace-chart"' in dom.stdout and dom.stdout.count('class="bar ') == segments
+    assert sum(bucket["hosts"] for bucket in report["summary"]["grace_histogram"]) == 5  # the RDP client has no grace period
+    assert 'class="bar critical"' in dom.stdout and '<svg id="class-chart"' in dom.stdout
     for table in ("modes", "systems", "drift", "unreachable", "hosts"):
         assert f'id="{table}"' in dom.stdout
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
 
@@ -117,3 +118,46 @@ def test_warnings_column_legend_and_colours_a_manager_can_read():
     assert fleet.CLASS_COLOURS["unknown"] != fleet.CLASS_COLOURS["ok"]
     # Lists are written as text, never as Python reprs.
     assert "[&#x27;" not in page and "['" not in page and "ls01, ls02" in page
+
+
+def test_grace_histogram_follows_the_thresholds_and_splits_by_class():
+    results = {"ended": licensing(5, None, 0, "expired"), "crit": licensing(5, None, 3), "warn": licensing(5, None, 20),
+               "ok": licensing(4, ["ls01"], 20, "active"), "late": licensing(5, None, 100, "active"),
+               "none": licensing(5, None, None, "unknown"), "rdp": licensing(5, None, None, "not_applicable"),
+               "down": {"unreachable": True, "msg": "refused"}}
+    report = build(results, list(results) + ["missing"])
+    buckets = {bucket["label"]: bucket for bucket in report["summary"]["grace_histogram"]}
+    assert list(buckets) == ["ended (0 or less)", "1-7 days", "8-30 days", "31-60 days", "61-90 days", "91-120 days",
+                             "over 120 days", "no day count"]
+    assert buckets["ended (0 or less)"]["by_class"] == {"critical": 1} and buckets["1-7 days"]["by_class"] == {"critical": 1}
+    assert buckets["8-30 days"] == {"label": "8-30 days", "min": 8, "max": 30, "hosts": 2, "by_class": {"ok": 1, "warning": 1}}
+    assert buckets["91-120 days"]["by_class"] == {"unlicensed": 1} and buckets["no day count"]["by_class"] == {"unknown": 1}
+    assert sum(bucket["hosts"] for bucket in buckets.values()) == 6  # not the RDP client, nor hosts not read
+    assert "| 8-30 days | 2 | OK 1, Warning 1 |" in fleet.to_markdown(report)
+    # Other thresholds move the bucket edges with them.
+    edges = [(item["min"], item["max"]) for item in fleet.chart.buckets({"warning_days": 45, "critical_days": 10})]
+    assert edges == [(None, 0), (1, 10), (11, 30), (31, 45), (46, 60), (61, 90), (91, 120), (121, None), (None, None)]
+
+
+def test_charts_do_not_grow_with_the_fleet():
+    results = {f"h{index:05d}": licensing(5, None, index % 130 - 5, "expiring") for index in range(3000)}
+    page = fleet.to_html(build(results, list(results)))
+    heights = [int(value) for value in re.findall(r'<svg id="[a-z-]+"[^>]* height="(\d+)"', page)]
+    assert len(heights) == 2 and max(heights) < 400 and page.count("<rect") <= 8 * 6 + 7
+    assert '<details id="hosts-section"><summary>3000 host(s)' in page  # folded, not open
+
+
+def test_short_tables_stay_open_and_the_host_source_is_said():
+    report = build({"a": licensing()}, ["a"])
+    page, text = fleet.to_html(report), fleet.to_markdown(report)
+    assert '<details id="hosts-section" open>' in page
+    assert "Hosts from the hosts given to the report" in page and "Hosts from the hosts given" in text
+
+
+def test_only_what_a_row_needs_is_kept_from_a_saved_result():
+    saved = {**licensing(4, ["ls01"], 50, "active"), "agent": {"user": "x"}, "run_id": "r", "read_at": "t", "changed": False}
+    saved["licensing"]["services"] = {"TermService": {"state": "running"}}
+    slim = fleet.saved_fields(saved)
+    assert set(slim) == {"licensing", "run_id", "read_at"} and "services" not in slim["licensing"]
+    assert fleet.record("a", slim, THRESHOLDS, {"mode": "per_user"}) == fleet.record("a", saved, THRESHOLDS, {"mode": "per_user"})
+    assert fleet.saved_fields(["not", "a", "dict"]) == ["not", "a", "dict"]
