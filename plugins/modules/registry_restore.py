@@ -88,6 +88,7 @@ seealso:
   - module: remote_desktop.licensing.mslicensing
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.sensitive
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

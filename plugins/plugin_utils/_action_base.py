@@ -140,16 +140,6 @@ class LicensingActionBase(ActionBase):
         except _backup.BackupError as exc:
             raise AgentError(f"Backup refused: {exc}") from None
 
-    def backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], changes: list[_changes.Change],
-               key_values: dict[t.Any, t.Any]) -> dict[str, t.Any]:
-        """Save and verify the undo-ready backup of what is about to change; fail the task if it cannot be."""
-        comments = [
-            f"Backup made by {self._task.action} on {self.inventory_host(task_vars)} before changing these values.",
-            "Importing this file (reg import, or regedit) puts the values back as they were.",
-        ]
-        saved = self.save_backup(args, task_vars, self.BACKUP_NAME, _changes.backup_keys(changes, key_values), comments)
-        return {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]}
-
     def write_all_or_nothing(self, ops: list[dict[str, t.Any]], changes: list[_changes.Change],
                              backup_file: str | None) -> dict[str, dict[str, t.Any]]:
         """Send the write operations in one call with rollback; fail the task, saying what is left
