@@ -56,7 +56,6 @@ class ActionModule(ChangeAction):
                 continue
             keys += _trees.reg_keys(tree, request.view)
             exported.append({"path": _registry.display_path(path), "view": request.view, **_trees.summary(tree)})
-        self.secret_texts = _secrets.value_texts(value for key in keys for name, value in key.values.items() if request.marked(name))
         facts: dict[str, t.Any] = {"exported": exported, "missing": missing, "saved": None}
         if not keys:
             return ChangePlan(False, [], facts=facts)
@@ -65,6 +64,7 @@ class ActionModule(ChangeAction):
         name = args.get("name") or request.paths[0].split("\\")[-1]
         saved = self.save_backup(args, task_vars, name, keys, comments, not_done=None)
         if request.marked:
+            # No message of this module quotes a value: the content is masked, nothing is scrubbed from text.
             shown = _secrets.masked_keys(keys, request.marked)
             saved["content"] = _regfile.render(shown, [_regfile.source_host_comment(self.inventory_host(task_vars)), *comments])
         facts["saved"] = saved

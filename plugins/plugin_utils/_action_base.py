@@ -88,7 +88,8 @@ class LicensingActionBase(ActionBase):
         del tmp
         # Set by send_write when a write's answer was lost and the host was read back.
         self.lost_answer: dict[str, t.Any] | None = None
-        # Set by modules with sensitive values (registry_values): data scrubbed from the result, agent logs hidden.
+        # Set by modules with sensitive values (registry_values, registry_restore): data scrubbed from the result,
+        # agent logs hidden.
         self.secret_texts: list[str] = []
         self.hide_agent_traffic = False
         # Raises AnsibleActionFail with ansible-core's own validation message.
@@ -111,7 +112,7 @@ class LicensingActionBase(ActionBase):
                 result["warnings"] = [*result.get("warnings", []), self.lost_answer["message"]]
         if getattr(self, "agent_elevated", None) is False:
             result["warnings"] = [*result.get("warnings", []), NOT_ELEVATED_WARNING]
-        return _secrets.scrub(result, self.secret_texts)
+        return _secrets.scrub_result(result, self.secret_texts)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         raise NotImplementedError

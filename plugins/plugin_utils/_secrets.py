@@ -80,6 +80,15 @@ def masked_keys(keys: t.Iterable[t.Any], marked: Marked) -> list[t.Any]:
                                              for name, value in key.values.items()}) for key in keys]
 
 
+# Controller paths the task made: a secret that happens to spell part of one (a host name) must not break them.
+KEPT_KEYS = ("backup_file", "remote_file")
+
+
+def scrub_result(result: dict[str, t.Any], secrets: list[str]) -> dict[str, t.Any]:
+    """A task result scrubbed by scrub(), its KEPT_KEYS as they were."""
+    return {key: item if key in KEPT_KEYS else scrub(item, secrets) for key, item in result.items()}
+
+
 def scrub(value: t.Any, secrets: list[str]) -> t.Any:
     """value with every secret text replaced by HIDDEN, in every string of nested dicts and lists."""
     if not secrets:
