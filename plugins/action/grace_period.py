@@ -15,7 +15,7 @@ from ansible_collections.remote_desktop.licensing.plugins.modules.grace_period i
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _host_report, _protocol, _transport, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._change_action import Backup, ChangeAction, ChangePlan, Results
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError
 
 SUBSETS = ["mode", "license_servers", "grace"]
@@ -41,10 +41,16 @@ def is_timebomb(name: str) -> bool:
     return fnmatch.fnmatchcase(name.upper(), _protocol.TIMEBOMB_PATTERN.upper())
 
 
-class ActionModule(LicensingActionBase):
+class Request(t.NamedTuple):
+    reset: bool
+    restart: bool        # restart TermService after a reset
+    warning_days: int
+
+
+class ActionModule(ChangeAction):
     DOCUMENTATION = DOCUMENTATION
 
-    def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+    def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Request:
         reset = args["state"] == "reset"
         if reset and not args["acknowledge_lab_use"]:
             raise AnsibleActionFail(
@@ -52,65 +58,70 @@ class ActionModule(LicensingActionBase):
                 "nothing and is not supported by Microsoft; it is for lab and test hosts. To license a host, set "
                 "its licensing mode and license servers (remote_desktop.licensing.licensing_mode)."
             )
-        ops = _host_report.plan_operations(SUBSETS)
-        if reset:
-            ops.append(_trees.read_tree_op("grace_tree", lic.GRACE_PERIOD_KEY))
-        results = _transport.results_by_id(_transport.run_agent(self, ops))
-        report = _host_report.build_report(SUBSETS, results, _transport.agent_failure, args["warning_days"])
-        servers = report["license_servers"]["effective"] or []
-        result: dict[str, t.Any] = {
-            "changed": False,
-            "grace_period": report["grace_period"],
-            "mode": report["mode"]["effective_name"],
-            "license_servers": servers,
-            "licensing_configured": state_reader.is_configured(report["mode"], report["license_servers"]),
-        }
-        if reset:
-            result.update(self.reset(args, task_vars, results))
-        return result
+        return Request(reset, args["restart"] == "if_changed", args["warning_days"])
 
-    def reset(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], results: dict[str, t.Any]) -> dict[str, t.Any]:
+    def read_ops(self, request: Request) -> list[dict[str, t.Any]]:
+        return _host_report.plan_operations(SUBSETS) + ([_trees.read_tree_op("grace_tree", lic.GRACE_PERIOD_KEY)]
+                                                        if request.reset else [])
+
+    def decide(self, request: Request, results: Results, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> ChangePlan:
+        report = _host_report.build_report(SUBSETS, results, _transport.agent_failure, request.warning_days)
+        if not request.reset:
+            return ChangePlan(False, [], facts={"report": report, "names": []})
         read = results.get("grace_tree") or {}
         if not read.get("ok") and (read.get("error") or {}).get("kind") == "access_denied":
             raise AgentError(LOCKED_ADVICE, agent_error=read.get("error"))
         tree = _trees.tree_of(read, lic.GRACE_PERIOD_KEY, 64)
         names = sorted(name for name in (tree[0][1] if tree else {}) if is_timebomb(name))
-        restart = bool(names) and args["restart"] == "if_changed"
-        outcome: dict[str, t.Any] = {"changed": bool(names), "deleted": names, "restarted": restart,
-                                     "restart_required": bool(names) and not restart}
-        if self._task.diff:
-            outcome["diff"] = {"before_header": "GracePeriod", "after_header": "GracePeriod",
-                               "before": "".join(f"{name}\n" for name in names), "after": ""}
-        if not names or self._task.check_mode:
-            return outcome
-        saved = self.save_backup(args, task_vars, "graceperiod", _trees.reg_keys(tree, 64),
-                                 [f"The GracePeriod key of {self.inventory_host(task_vars)} before {self._task.action} "
-                                  "reset it (lab use)."], not_done="the grace period was not reset")
-        outcome.update(backup_file=saved["backup_file"], backup_checksum=saved["checksum"])
-        ops = [{"id": "reset", "op": "grace_reset", "path": lic.GRACE_PERIOD_KEY}]
-        if restart:
+        ops = [{"id": "reset", "op": "grace_reset", "path": lic.GRACE_PERIOD_KEY}] if names else []
+        if names and request.restart:
             ops.append({"id": "restart", "op": "restart_service", "names": ["TermService"]})
-        written = _transport.results_by_id(self.send_write(ops, saved["backup_file"]))
+        backup = Backup("graceperiod", _trees.reg_keys(tree, 64) if tree else [],
+                        [f"The GracePeriod key of {self.inventory_host(task_vars)} before {self._task.action} reset it (lab use)."],
+                        not_done="the grace period was not reset")
+        return ChangePlan(bool(names), ops, backup, facts={"report": report, "names": names})
+
+    def apply(self, request: Request, plan: ChangePlan, backup_file: str | None) -> Results:
+        written = _transport.results_by_id(self.send_write(plan.ops, backup_file))
         done = written.get("reset") or {}
         if done.get("read_back"):
-            # The answer was lost and the reset found done on the host; the ACL check's answer went with it.
-            outcome["acl_restored"] = None
-            return outcome
+            return written
         if not done.get("ok"):
             error = done.get("error") or {}
             if error.get("kind") == "access_denied":
                 advice = LOCKED_ADVICE if error.get("reason") == "grace_key_locked" else OWNERSHIP_ADVICE
-                raise AgentError(advice, agent_error=error, backup_file=saved["backup_file"])
-            failure = _changes.write_failure([], {"results": [done]}, saved["backup_file"]) or _transport.agent_failure(error)
-            failure.result.setdefault("backup_file", saved["backup_file"])
-            raise failure
-        outcome.update(deleted=done.get("deleted") or [], acl_restored=bool(done.get("acl_restored")))
-        if not done.get("acl_restored"):
-            outcome.setdefault("warnings", []).append(
-                "The GracePeriod key's owner or permissions did not read back exactly as before: "
-                f"before {done.get('sddl_before')}, after {done.get('sddl_after')}.")
-        if restart and not (written.get("restart") or {}).get("ok"):
+                raise AgentError(advice, agent_error=error)
+            raise _changes.write_failure([], {"results": [done]}, backup_file) or _transport.agent_failure(error)
+        if request.restart and not (written.get("restart") or {}).get("ok"):
             raise AgentError("The timebomb was deleted, but restarting TermService failed; restart it in a maintenance "
                              "window to start the new grace period.", changed=True, restart_required=True,
-                             backup_file=saved["backup_file"], deleted=outcome["deleted"])
-        return outcome
+                             deleted=done.get("deleted") or [])
+        return written
+
+    def shape_result(self, request: Request, plan: ChangePlan, written: Results | None) -> dict[str, t.Any]:
+        report, names = plan.facts["report"], plan.facts["names"]
+        result: dict[str, t.Any] = {
+            "changed": plan.changed,
+            "grace_period": report["grace_period"],
+            "mode": report["mode"]["effective_name"],
+            "license_servers": report["license_servers"]["effective"] or [],
+            "licensing_configured": state_reader.is_configured(report["mode"], report["license_servers"]),
+        }
+        if not request.reset:
+            return result
+        restart = bool(names) and request.restart
+        result.update(deleted=names, restarted=restart, restart_required=bool(names) and not restart)
+        if self._task.diff:
+            result["diff"] = {"before_header": "GracePeriod", "after_header": "GracePeriod",
+                              "before": "".join(f"{name}\n" for name in names), "after": ""}
+        done = (written or {}).get("reset")
+        if done is None:
+            return result
+        if done.get("read_back"):
+            # The answer was lost and the reset found done on the host; the ACL check's answer went with it.
+            return {**result, "acl_restored": None}
+        result.update(deleted=done.get("deleted") or [], acl_restored=bool(done.get("acl_restored")))
+        if not done.get("acl_restored"):
+            result["warnings"] = ["The GracePeriod key's owner or permissions did not read back exactly as before: "
+                                  f"before {done.get('sddl_before')}, after {done.get('sddl_after')}."]
+        return result

@@ -26,7 +26,7 @@ class ActionModule(ValueChangeAction):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "licensing-mode"
 
-    def parse_options(self, args: dict[str, t.Any]) -> Options:
+    def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Options:
         return Options(mode_plan.parse_request(args), args["policy_conflict"], args["restart"] == "if_changed")
 
     def values_to_read(self, request: Options) -> list[_changes.Wanted]:
@@ -35,7 +35,7 @@ class ActionModule(ValueChangeAction):
     def extra_reads(self, request: Options) -> list[dict[str, t.Any]]:
         return [{"id": "domain", "op": "computer_system"}]
 
-    def decide(self, request: Options, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
+    def decide_values(self, request: Options, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
         lookup = mode_plan.lookup_in(key_values)
         domain = self.domain(results.get("domain") or {})
         if request.asked.mode == 6:
@@ -57,8 +57,7 @@ class ActionModule(ValueChangeAction):
         # A failed restart fails the task and its writes are undone.
         return [{"id": "restart", "op": "restart_service", "names": RESTART_SERVICES}] if request.restart else []
 
-    def shape_result(self, request: Options, plan: Plan, changes: list[_changes.Change],
-                     changed: bool) -> dict[str, t.Any]:
+    def shape_values(self, request: Options, plan: Plan, changes: list[_changes.Change], changed: bool) -> dict[str, t.Any]:
         facts = plan.facts
         before, restart = facts["before"], changed and request.restart
         after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))

@@ -12,13 +12,21 @@ import typing as t
 from ansible.errors import AnsibleError
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_restore import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _transport
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _secrets
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _restore_plan as restore
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._change_action import Backup, ChangeAction, ChangePlan, Results
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 
 
-class ActionModule(LicensingActionBase):
+class Request(t.NamedTuple):
+    src: str
+    blocks: list[restore.Block]
+    source: str | None         # the host the file says it was taken on
+    warnings: list[str]
+    marked: _secrets.Marked
+
+
+class ActionModule(ChangeAction):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "before-restore"
 
@@ -60,7 +68,7 @@ class ActionModule(LicensingActionBase):
                 "allow_other_host: true if copying is really meant.", source_host=source)
         return [f"{args['src']} was taken on {source} and applied to {target} (allow_other_host: true)."]
 
-    def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+    def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Request:
         if args["max_file_size_kb"] < 1:
             raise FailedTaskResult(f"max_file_size_kb must be at least 1, not {args['max_file_size_kb']}.")
         keys, source = self.read_source(args["src"], args["max_file_size_kb"])
@@ -68,26 +76,34 @@ class ActionModule(LicensingActionBase):
         if not blocks:
             raise FailedTaskResult(f"{args['src']} holds no [key] blocks; nothing to restore.")
         warnings = self.check_source(args, source, self.inventory_host(task_vars))
-        ops, ids = restore.read_ops(blocks)
-        plan = restore.Plan(blocks, _transport.results_by_id(_transport.run_agent(self, ops)), ids)
-        result: dict[str, t.Any] = {"source_host": source}
-        if plan.changed and warnings:
-            result["warnings"] = warnings
-        if plan.changed and not self._task.check_mode:
-            if args["backup"]:
-                result.update(self.restore_backup(args, task_vars, plan))
-            self.write_all_or_nothing(plan.ops, plan.changes, result.get("backup_file"))
-        result.update(changed=plan.changed, operations=len(plan.ops),
-                      keys_deleted=sum(1 for op in plan.ops if op["op"] == "delete_tree"),
-                      keys_created=sum(1 for op in plan.ops if op["op"] == "create_key"),
-                      values_set=sum(1 for op in plan.ops if op["op"] == "set_value"),
-                      values_deleted=sum(1 for op in plan.ops if op["op"] == "delete_value"),
-                      dacls_set=sum(1 for op in plan.ops if op["op"] == "set_key_dacl"))
-        if self._task.diff:
-            result["diff"] = plan.diff(f"registry from {args['src']}")
-        return result
+        request = Request(args["src"], blocks, source, warnings, _secrets.Marked.from_options(args))
+        # The read's answer carries the host's values: it is not logged when any may be a secret.
+        self.hide_agent_traffic = bool(request.marked)
+        return request
 
-    def restore_backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], plan: restore.Plan) -> dict[str, t.Any]:
+    def read_ops(self, request: Request) -> list[dict[str, t.Any]]:
+        self._read_ops, self._read_ids = restore.read_ops(request.blocks)
+        return self._read_ops
+
+    def decide(self, request: Request, results: Results, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> ChangePlan:
+        plan = restore.Plan(request.blocks, results, self._read_ids)
+        secret = [change for change in plan.changes if request.marked(change.wanted.name)]
+        self.secret_texts = _secrets.texts(secret)
         comments = [f"Keys as they were before {self._task.action} applied {args['src']} on {self.inventory_host(task_vars)}."]
-        saved = self.save_backup(args, task_vars, self.BACKUP_NAME, plan.backup_keys(), comments)
-        return {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]}
+        return ChangePlan(plan.changed, plan.ops, Backup(self.BACKUP_NAME, plan.backup_keys(), comments), plan.changes,
+                          facts={"plan": plan, "secret": secret})
+
+    def shape_result(self, request: Request, plan: ChangePlan, written: Results | None) -> dict[str, t.Any]:
+        ops = plan.ops
+        result: dict[str, t.Any] = {"source_host": request.source, "changed": plan.changed, "operations": len(ops),
+                                    "keys_deleted": sum(1 for op in ops if op["op"] == "delete_tree"),
+                                    "keys_created": sum(1 for op in ops if op["op"] == "create_key"),
+                                    "values_set": sum(1 for op in ops if op["op"] == "set_value"),
+                                    "values_deleted": sum(1 for op in ops if op["op"] == "delete_value"),
+                                    "dacls_set": sum(1 for op in ops if op["op"] == "set_key_dacl")}
+        if plan.changed and request.warnings:
+            result["warnings"] = request.warnings
+        if self._task.diff:
+            diff = plan.facts["plan"].diff(f"registry from {request.src}")
+            result["diff"] = _secrets.masked_diff(diff, plan.facts["secret"])
+        return result

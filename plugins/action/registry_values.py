@@ -69,7 +69,7 @@ class ActionModule(ValueChangeAction):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "registry-values"
 
-    def parse_options(self, args: dict[str, t.Any]) -> Request:
+    def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Request:
         request = parse_entries(args["values"])
         self.sensitive_values = {
             _secrets.identity(_changes.Wanted(_registry.normalize_key_path(entry["path"]), entry["name"], entry["view"]))
@@ -85,7 +85,7 @@ class ActionModule(ValueChangeAction):
         # A bare key is read like a value in it: only its key is looked at.
         return request.values + [_changes.Wanted(key.path, "", key.view) for key in request.keys]
 
-    def decide(self, request: Request, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
+    def decide_values(self, request: Request, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
         # Messages (a conflict, a lost answer) may quote the data as it was or as wanted: it is scrubbed from them.
         self.secret_texts = _secrets.texts(change for change in _changes.plan(request.values, key_values)
                                            if self.is_sensitive(change))
@@ -96,8 +96,7 @@ class ActionModule(ValueChangeAction):
                 missing.setdefault(identity, key)
         return Plan(request.values, {}, list(missing.values()))
 
-    def shape_result(self, request: Request, plan: Plan, changes: list[_changes.Change],
-                     changed: bool) -> dict[str, t.Any]:
+    def shape_values(self, request: Request, plan: Plan, changes: list[_changes.Change], changed: bool) -> dict[str, t.Any]:
         result: dict[str, t.Any] = {
             "changed": any(change.changed for change in changes) or bool(plan.new_keys),
             "keys": [{"path": _registry.display_path(key.path), "view": key.view, "created": key in plan.new_keys}

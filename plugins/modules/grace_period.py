@@ -158,6 +158,10 @@ backup_file:
   description: The verified backup of the GracePeriod key made before the reset. Also in a failed result once it was written.
   returned: after a reset that deleted something
   type: str
+backup_checksum:
+  description: SHA-256 of the backup file. Also in a failed result once the backup was written.
+  returned: after a reset that deleted something
+  type: str
 lost_answer:
   description:
     - Present when the answer to the write call was lost (the connection dropped, a timeout after the

@@ -246,7 +246,7 @@ backup_file:
   returned: when O(backup=true) and something changed outside check mode
   type: str
 backup_checksum:
-  description: SHA-256 of the backup file.
+  description: SHA-256 of the backup file. Also in a failed result once the backup was written.
   returned: when a backup was written
   type: str
 lost_answer:

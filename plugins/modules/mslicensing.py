@@ -101,7 +101,7 @@ backup_file:
   type: str
   sample: /home/admin/.ansible/remote_desktop.licensing/backups/pc042/mslicensing-20261128T101500Z.reg
 backup_checksum:
-  description: SHA-256 of the backup file.
+  description: SHA-256 of the backup file. Also in a failed result once the backup was written.
   returned: when a backup was written
   type: str
 removed:

@@ -75,6 +75,7 @@ seealso:
   - module: remote_desktop.licensing.registry_restore
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.sensitive
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """
@@ -111,7 +112,11 @@ size:
   returned: when a file was written
   type: int
 content:
-  description: The file's text (CRLF line ends; the file itself is UTF-16 LE with a BOM).
+  description:
+    - The file's text (CRLF line ends; the file itself is UTF-16 LE with a BOM).
+    - With O(sensitive_values) or O(hide_values), the data of the marked values reads
+      V(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) here (as a string value), so this text is then not the file;
+      the file keeps the real data.
   returned: when a file was written
   type: str
 exported:

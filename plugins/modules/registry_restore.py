@@ -97,6 +97,7 @@ seealso:
   - module: remote_desktop.licensing.mslicensing
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.sensitive
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """
@@ -149,7 +150,7 @@ backup_file:
   returned: when O(backup=true) and something changed outside check mode
   type: str
 backup_checksum:
-  description: SHA-256 of the backup file.
+  description: SHA-256 of the backup file. Also in a failed result once the backup was written.
   returned: when a backup was written
   type: str
 lost_answer:

@@ -88,7 +88,8 @@ class LicensingActionBase(ActionBase):
         del tmp
         # Set by send_write when a write's answer was lost and the host was read back.
         self.lost_answer: dict[str, t.Any] | None = None
-        # Set by modules with sensitive values (registry_values): data scrubbed from the result, agent logs hidden.
+        # Set by modules with sensitive values (registry_values, registry_restore): data scrubbed from the result,
+        # agent logs hidden.
         self.secret_texts: list[str] = []
         self.hide_agent_traffic = False
         # Raises AnsibleActionFail with ansible-core's own validation message.
@@ -111,7 +112,7 @@ class LicensingActionBase(ActionBase):
                 result["warnings"] = [*result.get("warnings", []), self.lost_answer["message"]]
         if getattr(self, "agent_elevated", None) is False:
             result["warnings"] = [*result.get("warnings", []), NOT_ELEVATED_WARNING]
-        return _secrets.scrub(result, self.secret_texts)
+        return _secrets.scrub_result(result, self.secret_texts)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         raise NotImplementedError
@@ -139,16 +140,6 @@ class LicensingActionBase(ActionBase):
             return _backup.check_dir(args.get("backup_dir") or _backup.default_dir())
         except _backup.BackupError as exc:
             raise AgentError(f"Backup refused: {exc}") from None
-
-    def backup(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], changes: list[_changes.Change],
-               key_values: dict[t.Any, t.Any]) -> dict[str, t.Any]:
-        """Save and verify the undo-ready backup of what is about to change; fail the task if it cannot be."""
-        comments = [
-            f"Backup made by {self._task.action} on {self.inventory_host(task_vars)} before changing these values.",
-            "Importing this file (reg import, or regedit) puts the values back as they were.",
-        ]
-        saved = self.save_backup(args, task_vars, self.BACKUP_NAME, _changes.backup_keys(changes, key_values), comments)
-        return {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]}
 
     def write_all_or_nothing(self, ops: list[dict[str, t.Any]], changes: list[_changes.Change],
                              backup_file: str | None) -> dict[str, dict[str, t.Any]]:

@@ -49,8 +49,9 @@ def test_two_concurrent_runs_one_succeeds_the_other_refuses_and_writes_nothing(t
         assert result_b["changed"] is True and not result_b.get("failed"), result_b
         assert result_a.get("failed") is True, result_a
         assert "was changed by someone else since it was read; run again" in result_a["msg"], result_a["msg"]
-        assert result_a["msg"].endswith("Nothing was changed."), result_a["msg"]
-        assert os.path.exists(result_a["backup_file"]), result_a
+        # The refusal says nothing was changed and names the backup run A saved before it.
+        assert "Nothing was changed." in result_a["msg"], result_a["msg"]
+        assert os.path.exists(result_a["backup_file"]) and result_a["msg"].endswith(f"{result_a['backup_file']}."), result_a
         # The host holds exactly the state of the run that succeeded, and what it reported.
         assert fleet.value("fresh-01", CORE, "LicensingMode") == {"type": "dword", "data": 2}
         assert fleet.value("fresh-01", SERVERS_KEY, "SpecifiedLicenseServers") == {
