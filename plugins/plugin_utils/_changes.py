@@ -210,10 +210,11 @@ def write_failure(changes: list[Change], answer: dict[str, t.Any], backup_file: 
     if failed is None:
         return None
     change = changes_by_write_id(changes).get(str(failed.get("id")))
-    # A write names its value; another operation (a tree delete, a created key) names its key, never an internal id.
+    # A write names its value; another operation (a tree delete, a created key) names its key; a refusal of the whole
+    # request (the host's write lock was busy) names nothing. Never an internal operation id.
     error_path = (failed.get("error") or {}).get("path")
     what = (change.wanted.label() if change is not None
-            else registry.display_path(error_path) if error_path else failed.get("id"))
+            else registry.display_path(error_path) if error_path else None)
     failure = agent_failure(failed.get("error") or {}, what)
     rollback = answer.get("rollback") or {}
     # A write request carries only writes, so every operation that succeeded wrote something.

@@ -156,18 +156,27 @@ def test_write_failure_on_the_first_write_says_nothing_changed():
     assert changes.write_failure(PLANNED, _answer([{"id": "write0", "ok": True}], {"performed": False}), None) is None
 
 
+def test_a_refusal_of_the_whole_request_names_no_internal_operation_id():
+    # The write lock held by another write refuses every operation of the request; none has a path of its own.
+    busy = {"kind": "conflict", "reason": "busy", "message": "another write to this host held its write lock for 60 s"}
+    answer = _answer([{"id": "delete64", "ok": False, "error": busy}], {"performed": False})
+    failure = changes.write_failure([], answer, "/backups/h/x.reg")
+    assert "delete64" not in failure.msg and failure.msg.startswith("Conflict: another write to this host held its write lock")
+    assert failure.msg.endswith("Nothing was changed.")
+
+
 def test_public_values_show_bytes_as_hex_text():
     assert changes.public(("binary", b"\xde\xad")) == {"type": "binary", "data": "hex:de,ad"}
     assert changes.public(("dword", 4)) == {"type": "dword", "data": 4}
     assert changes.public(None) is None
 
 
-def test_a_failed_operation_that_is_not_a_value_write_is_named_by_its_id():
+def test_a_failed_operation_that_is_not_a_value_write_is_not_named_by_its_id():
     answer = _answer([{"id": "write0", "ok": True},
                       {"id": "restart", "ok": False, "error": {"kind": "not_found", "message": "no such service"}}],
                      {"performed": True, "undone": 1, "errors": []})
     failure = changes.write_failure(PLANNED, answer, None)
-    assert failure.msg.startswith("Not found on restart: no such service")
+    assert failure.msg.startswith("Not found: no such service")
     assert "the 1 earlier write(s) of this task were undone" in failure.msg
 
 
