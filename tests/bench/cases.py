@@ -43,6 +43,8 @@ CASES: tuple[Case, ...] = (
          "remote_desktop.licensing.grace_reset", ("--check",), {"grace_reset_acknowledge_lab_use": True}),
     Case("pb_license_server_report", "ours", "playbook license_server_report",
          "remote_desktop.licensing.license_server_report"),
+    Case("pb_diagnose", "ours", "playbook diagnose (one result file per host)", "remote_desktop.licensing.diagnose",
+         extra_vars={"report_dir": "{run_dir}/report"}),
 )
 # The smoke in the normal test suite: one of each kind, and one shipped playbook.
 SMOKE_CASES = ("floor_raw", "floor_pywinrm", "ours_info", "ours_mode_check", "peer_audit", "peer_change_check",
