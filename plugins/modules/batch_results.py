@@ -18,7 +18,7 @@ description:
   - Turns each host's registered result into a compact record (what the roles publish with
     C(set_stats)), one line per host, and one line for the whole batch.
   - With O(results_dir), writes one C(<inventory_hostname>.json) per host. Each file holds the record
-    (or, for V(licensing_report), the whole task result) with C(run_id) and C(saved_at) added, so a
+    (or, for V(licensing_report), the whole task result; for V(diagnose), the record is the whole diagnosis) with C(run_id) and C(saved_at) added, so a
     report can tell a result of this run from an older one.
   - Always returns C(changed=false), since files on the controller are not managed-host state.
 options:
@@ -26,9 +26,13 @@ options:
     description: Which role or playbook the results come from; decides the record and the lines.
     type: str
     required: true
-    choices: [drift_check, grace_report, license_server_report, licensing_report, configure_licensing, mslicensing_reset, grace_reset]
+    choices: [drift_check, grace_report, license_server_report, licensing_report, configure_licensing, mslicensing_reset, grace_reset,
+              diagnose]
   results:
-    description: The registered result of each host, by inventory host name.
+    description:
+      - The registered result of each host, by inventory host name.
+      - For V(diagnose), each host's two registered results of the diagnose role as C(session_host) and
+        C(license_server) (the one that does not apply to the host is a skipped result).
     type: dict
     required: true
   results_dir:

@@ -114,10 +114,33 @@ def grace_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) 
     return record, _change_line(host, result, "grace period reset")
 
 
+def _failed(result: dict[str, t.Any]) -> bool:
+    return bool(result.get("unreachable") or result.get("failed"))
+
+
+def diagnose(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
+    """result holds the host's two registered results: session_host (the diagnosis) and license_server (its view);
+    the one that does not apply to the host is a skipped result."""
+    session = result.get("session_host") or {"skipped": True}
+    server = result.get("license_server") or {"skipped": True}
+    is_session_host = not session.get("skipped")
+    # A host that cannot be read is unknown, not dropped from the diagnosis.
+    state = ("unknown" if _failed(session) or _failed(server) else
+             (session.get("diagnosis") or {}).get("state") if is_session_host else "license_server")
+    diagnosis = session.get("diagnosis") if is_session_host else None
+    record = {"host": host, "role": "session_host" if is_session_host else "license_server", "state": state,
+              "error": session.get("msg") if is_session_host and _failed(session) else
+              server.get("msg") if _failed(server) else None,
+              "finding_ids": [finding.get("id") for finding in (diagnosis or {}).get("findings") or []],
+              "diagnosis": diagnosis, "license_server_view": server.get("license_server_view")}
+    return record, (f"{host}: {state}" + (f": {', '.join(record['finding_ids'])}" if record["finding_ids"] else "")
+                    + (f" ({record['error']})" if record["error"] else ""))
+
+
 KINDS: dict[str, t.Callable[[str, dict[str, t.Any], dict[str, t.Any]], tuple[dict[str, t.Any], str]]] = {
     "drift_check": drift_check, "grace_report": grace_report, "license_server_report": license_server_report,
     "licensing_report": licensing_report, "configure_licensing": configure_licensing, "mslicensing_reset": mslicensing_reset,
-    "grace_reset": grace_reset,
+    "grace_reset": grace_reset, "diagnose": diagnose,
 }
 
 
@@ -147,4 +170,11 @@ def fleet_line(kind: str, records: dict[str, dict[str, t.Any]]) -> str:
         return (f"Changed {len(changed)} of {total} host(s)" + (f": {', '.join(changed)}" if changed else "")
                 + (f"; TermService restarted on {', '.join(restarts)}" if restarts else "")
                 + (f"; restart pending on {', '.join(pending)}" if pending else ""))
+    if kind == "diagnose":
+        states: dict[str, list[str]] = {}
+        for host, record in sorted(records.items()):
+            states.setdefault(str(record["state"]), []).append(host)
+        return f"Diagnosis of {total} host(s): " + "; ".join(
+            f"{name} {len(hosts)}" + (f" ({', '.join(hosts)})" if name in ("critical", "warning", "unknown") else "")
+            for name, hosts in sorted(states.items()))
     return f"{kind}: {total - len(down)} of {total} host(s) read" + tail

@@ -89,7 +89,7 @@ def _run_case(fleet: SimFleet, case: cases.Case, hosts: int, latency: float, rep
         "wall_s": sample.wall_s, "cpu_s": sample.cpu_s, "user_s": sample.user_s, "sys_s": sample.sys_s,
         "peak_rss_mb": sample.peak_rss_mb, "commands": sum(item["commands"] for item in counters),
         "bytes_in": sum(item["bytes_in"] for item in counters), "bytes_out": sum(item["bytes_out"] for item in counters),
-        "changed": changed, "extra_starts_per_host": case.extra_starts_per_host, "log": log,
+        "changed": changed, "extra_starts_per_host": case.extra_starts_per_host, "module_case": case.module_case, "log": log,
     }
 
 

@@ -38,6 +38,7 @@ def summarise(samples: list[Row]) -> list[Row]:
             "peak_rss_mb": median("peak_rss_mb"),
             "starts_per_host": commands + runs[0].get("extra_starts_per_host", 0),
             "changed": max((run["changed"] for run in runs if run.get("changed") is not None), default=None),
+            "module_case": runs[0].get("module_case"),
         })
     _add_marginal(rows)
     base = {(row["hosts"], row["latency_ms"], row["case"]): row["cpu_ms_compared"] for row in rows}
@@ -47,6 +48,8 @@ def summarise(samples: list[Row]) -> list[Row]:
         row["cpu_ms_per_command"] = row["cpu_ms_compared"] / commands if commands else None
         row["x_floor"] = _ratio(row["cpu_ms_compared"], base.get((*key, FLOOR_CASE)))
         row["x_ours"] = _ratio(row["cpu_ms_compared"], base.get((*key, OURS_CASE)))
+        # A shipped playbook against its own per-host module alone: what its other tasks cost per host.
+        row["x_module"] = _ratio(row["cpu_ms_compared"], base.get((*key, row["module_case"]))) if row["module_case"] else None
     return rows
 
 
@@ -78,7 +81,8 @@ _COLUMNS = (
     ("failed_runs", "fail", "{}"), ("wall_s", "wall s", "{:.1f}"), ("cpu_s", "CPU s", "{:.1f}"),
     ("cpu_ms_per_host", "CPU ms/host", "{:.0f}"), ("cpu_ms_marginal", "marg ms/host", "{:.0f}"),
     ("cpu_ms_per_command", "CPU ms/cmd", "{:.0f}"),
-    ("x_floor", "x raw", "{:.2f}"), ("x_ours", "x info", "{:.2f}"), ("commands_per_host", "cmds/host", "{:.1f}"),
+    ("x_floor", "x raw", "{:.2f}"), ("x_ours", "x info", "{:.2f}"), ("x_module", "x module", "{:.2f}"),
+    ("commands_per_host", "cmds/host", "{:.1f}"),
     ("bytes_in_per_host", "KB in/host", "{:.1f}"), ("bytes_out_per_host", "KB out/host", "{:.1f}"),
     ("peak_rss_mb", "peak MB", "{:.0f}"), ("changed", "changed", "{}"),
 )

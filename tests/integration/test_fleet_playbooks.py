@@ -93,6 +93,48 @@ def test_role_argument_spec_rejects_a_bad_value_before_anything_runs(fleet, tmp_
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
 
 
+def test_a_bad_value_of_one_host_fails_before_any_host_is_contacted(fleet, tmp_path):
+    """The playbooks check the role variables once per batch, yet every host's own (inventory) values."""
+    extra_inventory = tmp_path / "host_vars.yml"
+    extra_inventory.write_text("all:\n  hosts:\n    grace-expiring-04:\n      grace_report_warning_days: lots\n")
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.grace_report", fleet.inventory, str(tmp_path / "unused"), {},
+                       args=["-i", str(extra_inventory)])
+    assert run.rc != 0
+    assert "argument 'grace_report_warning_days' is of type str and we were unable to convert to int" in run.output
+    assert "(item=1 host(s): grace-expiring-04)" in run.output, run.output
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+
+
+def test_each_playbook_runs_one_task_per_host(fleet, tmp_path):
+    """Argument checks, the batch guard, summaries and files run once per batch: in the recap, every host
+    but the one that ran the batch steps has exactly one task (the module)."""
+    for name, args, extra in (("grace_report", [], {"grace_report_results_dir": str(tmp_path / "g")}),
+                              ("drift_check", ["--check"], {}),
+                              ("configure_licensing", ["--check"], {"configure_licensing_policy_conflict": "warn"}),
+                              ("grace_reset", ["--check"], {"grace_reset_acknowledge_lab_use": True})):
+        run = play(fleet, name, tmp_path / name, args, **extra)
+        assert run.rc == 0, run.output
+        counts = {host: int(ok) + int(skipped) for host, ok, skipped in
+                  re.findall(r"^(\S+)\s+: ok=(\d+)\s.*skipped=(\d+)", run.output, re.M)}
+        assert len(counts) == 4 and sorted(counts.values())[:-1] == [1, 1, 1], (name, counts)
+
+
+def test_the_reboot_handler_is_notified_only_for_the_reboot_strategy(fleet, tmp_path):
+    from tests.bench import peer_collection  # ansible.windows (win_reboot), outside the project's virtualenv
+    from tests.helpers.paths import COLLECTIONS_PATH
+
+    env = {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}
+    servers = {"configure_licensing_license_servers": ["ls01.example.test"], "configure_licensing_policy_conflict": "warn"}
+    rebooting = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
+                             {**servers, "configure_licensing_restart_strategy": "reboot"}, args=["--check"], env=env)
+    assert rebooting.rc == 0, rebooting.output
+    assert "RUNNING HANDLER [remote_desktop.licensing.configure_licensing : Reboot the RD Session Host]" in rebooting.output
+    assert "Reboot so that the licensing change takes effect" in rebooting.output
+    plain = play(fleet, "configure_licensing", tmp_path / "unused", ["--check"], **servers)
+    assert plain.rc == 0 and "RUNNING HANDLER" not in plain.output, plain.output
+
+
 def test_grace_report_classifies_each_host(fleet, tmp_path):
     for host, scenario in (("fresh-01", "fresh"), ("per-device-02", "per_device"), ("grace-expiring-04", "grace_expiring")):
         fleet.reset_host(host, scenario)

@@ -41,6 +41,25 @@ def test_change_lines_say_restarts_and_backups():
         "Changed 2 of 2 host(s): a, b; TermService restarted on a; restart pending on b"
 
 
+def test_diagnose_records_each_host_from_its_two_results():
+    skipped = {"skipped": True, "skip_reason": "Conditional result was False"}
+    diagnosis = {"state": "critical", "findings": [{"id": "no_license_server"}, {"id": "grace_ending_without_license_server"}]}
+    record, line = _batch.diagnose("sh1", {"session_host": {"diagnosis": diagnosis}, "license_server": skipped}, OPTIONS)
+    assert record["role"] == "session_host" and record["state"] == "critical" and record["error"] is None
+    assert line == "sh1: critical: no_license_server, grace_ending_without_license_server"
+    view = {"server": {"is_license_server": True}}
+    record, line = _batch.diagnose("ls1", {"session_host": skipped, "license_server": {"license_server_view": view}}, OPTIONS)
+    assert (record["role"], record["state"], record["license_server_view"], line) == \
+        ("license_server", "license_server", view, "ls1: license_server")
+    # A host that cannot be read is unknown, with the reason, never healthy or dropped.
+    record, line = _batch.diagnose("sh2", {"session_host": {"unreachable": True, "msg": "refused"}, "license_server": skipped},
+                                   OPTIONS)
+    assert (record["state"], record["error"], record["finding_ids"], line) == ("unknown", "refused", [], "sh2: unknown (refused)")
+    records = {"sh1": _batch.diagnose("sh1", {"session_host": {"diagnosis": diagnosis}}, OPTIONS)[0], "sh2": record,
+               "sh3": _batch.diagnose("sh3", {"session_host": {"diagnosis": {"state": "healthy", "findings": []}}}, OPTIONS)[0]}
+    assert _batch.fleet_line("diagnose", records) == "Diagnosis of 3 host(s): critical 1 (sh1); healthy 1; unknown 1 (sh2)"
+
+
 @pytest.mark.parametrize("path,inside", [
     ("/usr/share/ansible/collections/ansible_collections/remote_desktop/licensing/playbooks/licensing-report", True),
     ("~/.ansible/collections/ansible_collections/remote_desktop/licensing/backup", True),

@@ -108,3 +108,16 @@ localhost                  : ok=3    changed=2    unreachable=0    failed=0    s
 """
     assert changed_count(output) == 3
     assert changed_count('{"hosts": 2, "failed": []}') is None
+
+
+def test_a_playbook_is_compared_with_its_own_module_alone():
+    # 40 ms per host for the module alone, 50 ms for the playbook that runs it once per host plus batch steps
+    samples = [sample("ours_info", hosts, 1.0 + 0.04 * hosts) for hosts in (10, 100)]
+    samples += [sample("ours_baseline_check", hosts, 1.0 + 0.04 * hosts) for hosts in (10, 100)]
+    samples += [sample("pb_drift_check", hosts, 2.0 + 0.05 * hosts, module_case="ours_baseline_check") for hosts in (10, 100)]
+    rows = by_case(table.summarise(samples))
+    assert rows[("pb_drift_check", 100)]["x_module"] == pytest.approx(1.25)
+    assert rows[("pb_drift_check", 100)]["x_ours"] == pytest.approx(1.25)
+    assert rows[("ours_info", 100)]["x_module"] is None
+    assert "x module" in table.render_text(list(rows.values())).splitlines()[0]
+
