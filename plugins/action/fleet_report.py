@@ -90,7 +90,7 @@ class ActionModule(LicensingActionBase):
             diagnosis_section.attach(report, diagnosed, thresholds)
         except BaselineError as exc:
             raise AnsibleActionFail(f"baseline: {exc}") from None
-        except ImportError as exc:
+        except (ImportError, diagnosis_section.DiagnosisFileError) as exc:
             raise FailedTaskResult(str(exc)) from None
         files = {}
         if not self._task.check_mode:

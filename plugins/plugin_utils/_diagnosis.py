@@ -47,6 +47,9 @@ REMEDIES = {
         "to name a working server, then gpupdate /force on the host; the local value is not used while the policy is set.",
     "license_server_older_than_host":
         "Upgrade the license server (or use one) at the session host's Windows Server version or newer.",
+    "license_server_beta_mismatch":
+        "Use a released (RTM) license server for a released session host: a pre-release license server and a released "
+        "host, or the other way round, cannot license each other.",
     "host_not_in_tsc_group":
         "Add the session host's computer account to the 'Terminal Server Computers' local group on the license server, "
         "or disable the 'License server security group' policy there.",
@@ -233,6 +236,11 @@ def diagnose(host_view: dict[str, t.Any], license_server_views: list[dict[str, t
             else:
                 findings.add("license_server_unreachable", "critical", f"{name} does not answer (LS_NOT_CONNECTABLE).",
                              {**evidence, "discovered": connectivity.get("discovered")})
+            continue
+        if status == 3:
+            findings.add("license_server_beta_mismatch", "critical",
+                         f"{name} is reachable but one of it and this host is a pre-release build (LS_CONNECTABLE_BETA_RTM_MISMATCH).",
+                         evidence)
             continue
         if status == 4:
             findings.add("license_server_older_than_host", "critical",

@@ -18,7 +18,7 @@ import json
 import os
 import typing as t
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis, _paths
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._fleet_report import csv_cell
 
 DIAGNOSIS_CSV_COLUMNS = ("host", "state", "grace_class", "finding_id", "severity", "summary", "remedy")
@@ -27,15 +27,26 @@ CAPACITY_CSV_COLUMNS = ("license_server", "computer_name", "activation", "versio
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
+class DiagnosisFileError(Exception):
+    """A saved diagnose result that cannot be read."""
+
+
 def load(directory: str) -> dict[str, dict[str, t.Any]]:
-    """{host: saved diagnose result} from <directory>/<host>.json; empty when the directory does not exist."""
+    """{host: saved diagnose result} from <directory>/<host file name>.json; empty when the directory does not exist."""
     results: dict[str, dict[str, t.Any]] = {}
     if not directory or not os.path.isdir(directory):
         return results
     for name in sorted(os.listdir(directory)):
-        if name.endswith(".json"):
-            with open(os.path.join(directory, name), encoding="utf-8") as handle:
-                results[name[:-5]] = json.load(handle)
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                # batch_results names each file with host_file_name (a host such as a/b is a%2Fb.json).
+                results[_paths.host_from_file_name(name[:-5])] = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise DiagnosisFileError(f"{path} is not a saved diagnose result: {exc}. Run the diagnose playbook again, or "
+                                     "delete the file to leave that host out of the Diagnosis section.") from None
     return results
 
 

@@ -71,6 +71,7 @@ def test_the_server_is_matched_by_computer_name_inventory_name_or_fqdn():
     (6, "local", ["license_server_unreachable"]),
     (6, "policy", ["gpo_retired_license_server"]),
     (4, "local", ["license_server_older_than_host"]),
+    (3, "local", ["license_server_beta_mismatch"]),  # never healthy: the server cannot license this host
     (5, "local", ["host_not_in_tsc_group"]),
     (0, "local", ["license_server_status_unknown"]),
     (None, "local", ["license_server_status_unknown"]),

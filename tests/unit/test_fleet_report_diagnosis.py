@@ -4,8 +4,12 @@ unknown hosts kept, CAL capacity per server, and no change at all to a report wi
 from __future__ import annotations
 
 import copy
+import json
+
+import pytest
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report_diagnosis as section
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _paths
 
 FINDING = {"id": "license_server_unreachable", "severity": "critical", "summary": "ls9 does not answer", "evidence": {},
            "remedy": "Check it."}
@@ -54,3 +58,15 @@ def test_section_counts_capacity_and_grace_class():
     assert len(files["cal_capacity.csv"].splitlines()) == 2
     assert 'id="diagnosis-findings"' in section.render("html", report, "<h2>Grace days left</h2>")
     assert "| license_server_unreachable | critical | 1 | rdsh1 |" in section.render("md", report, "")
+
+
+def test_saved_results_are_keyed_by_the_inventory_host_their_file_name_encodes(tmp_path):
+    for host in ("a/b", "rdsh1"):
+        (tmp_path / f"{_paths.host_file_name(host)}.json").write_text(json.dumps(RESULTS["rdsh1"]), encoding="utf-8")
+    assert sorted(section.load(str(tmp_path))) == ["a/b", "rdsh1"]
+
+
+def test_a_damaged_saved_result_is_a_clear_error_naming_the_file(tmp_path):
+    (tmp_path / "rdsh1.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(section.DiagnosisFileError, match=r"rdsh1\.json is not a saved diagnose result.*Run the diagnose playbook"):
+        section.load(str(tmp_path))
