@@ -223,7 +223,8 @@ class RunspaceTable:
         # The psrp plugin decoded this script from the agent's encoded command line; encode it back.
         encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
         command = Command(f"{ENCODED_COMMAND_PREFIX} {encoded}")
-        # 2.19+ sends one input object per line, 2.16-2.18 the whole text as one: the bootstrap joins them with LF.
+        # 2.19+ sends one input object per line, 2.16-2.18 the whole text as one. The bootstrap joins $input with ''
+        # and trims; for its one-line input that reads the same as this LF join.
         command.stdin += "\n".join(pipeline.input).encode("utf-8")
         stdout, stderr, _code = self._shells.execute(host, command, fleet)
         # Each line the agent prints is one string object in the pipeline's output.

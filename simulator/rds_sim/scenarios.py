@@ -184,6 +184,8 @@ def _make_client(state: dict[str, t.Any]) -> None:
     name = state["name"]
     for key in (RDSH_COMPONENT_KEY, LICENSING_CORE_KEY, GRACE_KEY):
         registry.pop(key, None)
+    # Windows 11 23H2 (build 22631). Windows 11 keeps ProductName "Windows 10 ..." in this key, as real hosts do;
+    # the build number is what tells the two apart.
     registry[CURRENT_VERSION_KEY] = {
         "ProductName": _sz("Windows 10 Enterprise"), "EditionID": _sz("Enterprise"),
         "InstallationType": _sz("Client"), "CurrentVersion": _sz("6.3"),

@@ -19,11 +19,12 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _h
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _mode_plan as mode_plan
 from tests.helpers import agent_wire
 
-# What one host-task may put on stdin (agent and request), in bytes. Not met yet: the agent alone is 11.2 KB as sent
-# (8.4 KB deflated); the tests for it are strict expected failures, so they fail once the agent fits and lose the mark.
+# What one host-task may put on stdin (agent and request), in bytes. Not met yet: the agent alone is 11.6 KB as sent
+# (8.7 KB deflated); the tests for it are strict expected failures, so they fail once the agent fits and lose the mark.
 STDIN_BUDGET = 10_000
-NOT_YET_WITHIN_BUDGET = pytest.mark.xfail(strict=True, reason="the deflated agent is 8.4 KB; the budget needs about 7 KB")
-# Until then no task may send more than today (11.9 KB for licensing_info), with room for one more small operation.
+NOT_YET_WITHIN_BUDGET = pytest.mark.xfail(strict=True, reason="the deflated agent is 8.7 KB; the budget needs about 7 KB")
+# Until then these two tasks may send no more than today (12.2 KB for licensing_info, 12.0 KB for the licensing_mode
+# write), with a little room for one more small operation.
 STDIN_CEILING = 12_500
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
 # Renamed leaves: variables everywhere, function names where defined and where called.
