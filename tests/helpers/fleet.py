@@ -144,3 +144,19 @@ def run_playbook(playbook: str, inventory: str | None, results_dir: str, extra_v
             with open(os.path.join(results_dir, name), encoding="utf-8") as handle:
                 results[name[:-5]] = json.load(handle)
     return PlaybookRun(completed.returncode, completed.stdout + completed.stderr, results)
+
+
+MODULE_PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
+
+
+def module_playbook_runner(fleet: SimFleet, tmp_path: t.Any, env: dict[str, str] | None = None) -> t.Callable[..., t.Any]:
+    """run(playbook, host, args=(), **extra_vars): one of tests/integration/playbooks on one host, each run with its
+    own results directory; returns (the host's result, the host's rds-sim counters, the output)."""
+    def run(playbook: str, host: str, args: t.Iterable[str] = (), **options: t.Any) -> tuple[dict[str, t.Any], dict[str, t.Any], str]:
+        results = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
+        outcome = run_playbook(os.path.join(MODULE_PLAYBOOKS, playbook), fleet.inventory, str(results), options,
+                               args=["--limit", host, *args], env=env)
+        assert host in outcome.results, outcome.output
+        assert "Traceback" not in outcome.output
+        return outcome.results[host], fleet.stats()[host], outcome.output
+    return run

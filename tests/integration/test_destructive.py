@@ -3,15 +3,11 @@ itself restores; dropped connections and denied access never give a false succes
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile as regfile
-from tests.helpers.fleet import SimFleet, run_playbook
-from tests.helpers.paths import ROOT
+from tests.helpers.fleet import SimFleet, module_playbook_runner
 
-PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
 MSLICENSING = "SOFTWARE\\Microsoft\\MSLicensing"
 GRACE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod"
 TIMEBOMB = "L$RTMTIMEBOMB_1320153D-8DA3-4e8e-B27B-0D888223A588"
@@ -28,13 +24,7 @@ def fleet(tmp_path_factory):
 @pytest.fixture
 def run(fleet, tmp_path):
     """Run one of the module playbooks on one host; returns (result, the host's counters, output)."""
-    def _run(playbook, host, args=(), **options):
-        results = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
-        outcome = run_playbook(os.path.join(PLAYBOOKS, playbook), fleet.inventory, str(results), options,
-                               args=["--limit", host, *args])
-        assert host in outcome.results, outcome.output
-        return outcome.results[host], fleet.stats()[host], outcome.output
-    return _run
+    return module_playbook_runner(fleet, tmp_path)
 
 
 def tree(fleet, host, prefix):

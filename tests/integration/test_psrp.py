@@ -16,7 +16,7 @@ import yaml
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile as regfile
-from tests.helpers.fleet import SimFleet, run_playbook
+from tests.helpers.fleet import SimFleet, module_playbook_runner, run_playbook
 from tests.helpers.paths import ROOT
 
 PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
@@ -40,13 +40,7 @@ def fleet(tmp_path_factory):
 @pytest.fixture
 def run(fleet, tmp_path):
     """Run one of the module playbooks on one host; returns (result, the host's counters, output)."""
-    def _run(playbook, host, args=(), **options):
-        results = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
-        outcome = run_playbook(os.path.join(PLAYBOOKS, playbook), fleet.inventory, str(results), options,
-                               args=["--limit", host, *args])
-        assert host in outcome.results, outcome.output
-        return outcome.results[host], fleet.stats()[host], outcome.output
-    return _run
+    return module_playbook_runner(fleet, tmp_path)
 
 
 def pool(fleet, host, configuration_name="Microsoft.PowerShell", **wsman_options):

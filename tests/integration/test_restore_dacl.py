@@ -6,14 +6,10 @@ rights outside the license cache is refused before anything is sent."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.helpers.fleet import SimFleet, run_playbook
-from tests.helpers.paths import ROOT
+from tests.helpers.fleet import SimFleet, module_playbook_runner
 
-PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
 MS = "SOFTWARE\\Microsoft\\MSLicensing"
 STORE = MS + "\\Store"
 USERS_GRANT = "D:(A;CI;KA;;;BU)"
@@ -31,13 +27,7 @@ def fleet(tmp_path_factory):
 
 @pytest.fixture
 def run(fleet, tmp_path):
-    def _run(playbook, host, args=(), **options):
-        results = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
-        outcome = run_playbook(os.path.join(PLAYBOOKS, playbook), fleet.inventory, str(results), options,
-                               args=["--limit", host, *args])
-        assert host in outcome.results, outcome.output
-        return outcome.results[host], fleet.stats()[host], outcome.output
-    return _run
+    return module_playbook_runner(fleet, tmp_path)
 
 
 def msl_tree(fleet, host):

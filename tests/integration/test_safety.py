@@ -7,10 +7,8 @@ import os
 
 import pytest
 
-from tests.helpers.fleet import SimFleet, run_playbook
-from tests.helpers.paths import ROOT
+from tests.helpers.fleet import SimFleet, module_playbook_runner
 
-PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
 CORE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\Licensing Core"
 MSLICENSING = "SOFTWARE\\Microsoft\\MSLicensing"
 GRACE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod"
@@ -37,14 +35,7 @@ def home(tmp_path):
 @pytest.fixture
 def run(fleet, tmp_path, home):
     """Run one of the module playbooks on one host; returns (result, the host's counters, output)."""
-    def _run(playbook, host, args=(), **options):
-        results = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
-        outcome = run_playbook(os.path.join(PLAYBOOKS, playbook), fleet.inventory, str(results), options,
-                               args=["--limit", host, *args], env={"HOME": str(home)})
-        assert host in outcome.results, outcome.output
-        assert "Traceback" not in outcome.output
-        return outcome.results[host], fleet.stats()[host], outcome.output
-    return _run
+    return module_playbook_runner(fleet, tmp_path, env={"HOME": str(home)})
 
 
 def backups(directory):
