@@ -18,7 +18,7 @@ description:
     C(reg import) or regedit on the host, or with M(remote_desktop.licensing.registry_restore).
   - The result also carries the file's text, so a job whose controller filesystem is thrown away
     (an AWX execution environment, for example) still has the backup in its job output.
-  - Keys under C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing) (both views) that hold ACEs of their own get their DACL in
+  - Keys under C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing) (both views) get their own DACL (C(D:) when they only inherit) in
     SDDL on a comment line after the key's line, C(; remote_desktop.licensing dacl:), which regedit and C(reg import)
     skip and M(remote_desktop.licensing.registry_restore) puts back. Other keys' permissions are not recorded.
   - Read-only on the host unless O(remote_copy=true).

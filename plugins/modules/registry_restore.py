@@ -24,7 +24,7 @@ description:
     C(HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod)); a file that
     deletes any other key is refused before anything is sent.
   - Key permissions. A C(.reg) file has no place for ACLs, so this collection's backups record the DACL of each
-    key that holds ACEs of its own (not only inherited ones) as a comment line right after the key's line,
+    C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing) key (C(D:) alone for a key that only inherits) as a comment line right after the key's line,
     C(; remote_desktop.licensing dacl:) followed by the DACL in SDDL (regedit and C(reg import) skip it). The
     module puts that DACL back (never the owner or the SACL; inherited ACEs come from the parent again), after
     the key's values, and only when the key's own ACEs differ. This is how the C(BUILTIN\\Users) grant of

@@ -56,9 +56,10 @@ def explicit(sddl: str) -> str:
     return "D:" + ("P" if protected else "") + "".join(own)
 
 
-def explicit_or_none(sddl: t.Any) -> str | None:
-    """explicit() of what the agent reported; None when it reported nothing or the key only inherits."""
-    if not isinstance(sddl, str) or not sddl:
-        return None
-    own = explicit(sddl)
-    return None if own == INHERITED_ONLY else own
+def shown(own: str | None) -> str:
+    """An own part for a diff: "D:" alone reads like an empty DACL (no access at all), so it is said in words."""
+    if own is None:
+        return "(unknown)"
+    return f"{own} (inherited ACEs only)" if own == INHERITED_ONLY else own
+
+

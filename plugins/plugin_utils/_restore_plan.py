@@ -239,7 +239,7 @@ class Plan:
             # After the values: a DACL that narrows Administrators' rights must not refuse the block's own writes.
             self.ops.append({"id": f"dacl{len(self.ops)}", "op": "set_key_dacl", "path": block.path, "view": 64, "sddl": block.dacl})
             label = f"[{registry.display_path(block.path)}] DACL"
-            self.lines.append((f"{label}: {self.dacls.get(lower, '(unknown)')}", f"{label}: {block.dacl}"))
+            self.lines.append((f"{label}: {_dacl.shown(self.dacls.get(lower))}", f"{label}: {_dacl.shown(block.dacl)}"))
             self.dacls[lower] = block.dacl
             self._touch(lower)
 
@@ -259,7 +259,7 @@ class Plan:
             if values is not None:
                 key = RegKey(_backup_path(lower, self.paths), values=dict(values.values()))
                 own = self.initial_dacls.get(lower)
-                if own not in (None, _dacl.INHERITED_ONLY) and _dacl.allowed(lower):
+                if own is not None and _dacl.allowed(lower):
                     key.dacl = own
                 keys.append(key)
         return keys

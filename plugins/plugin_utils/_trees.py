@@ -47,12 +47,12 @@ def tree_of(result: dict[str, t.Any], path: str, view: int) -> Tree | None:
 
 
 def dacls_of(result: dict[str, t.Any]) -> dict[str, str]:
-    """{key path: its own DACL} for the keys of a read_tree answer (acl: true) that hold explicit ACEs."""
+    """{key path: its own DACL} for the keys of a read_tree answer (acl: true), "D:" for a key that only inherits: a
+    restore of the backup then also takes away ACEs added after it (recreate_for_users' grant on a cache that had none)."""
     found = {}
     for entry in result.get("keys") or []:
-        own = _dacl.explicit_or_none(entry.get("sddl"))
-        if own is not None:
-            found[entry["path"]] = own
+        if isinstance(entry.get("sddl"), str) and entry["sddl"]:
+            found[entry["path"]] = _dacl.explicit(entry["sddl"])
     return found
 
 

@@ -66,9 +66,9 @@ def test_backup_records_each_keys_own_dacl_as_a_comment_after_its_key_line(backu
     assert lines[at + 1] == f"; remote_desktop.licensing dacl: {USERS_GRANT}"
     at = lines.index(f"[HKEY_LOCAL_MACHINE\\{STORE}]")
     assert lines[at + 1] == f"; remote_desktop.licensing dacl: {STORE_DACL}"
-    # Keys that only inherit carry no comment.
+    # A key that only inherits says so ("D:"), so a restore also takes away ACEs added after the backup.
     at = lines.index(f"[HKEY_LOCAL_MACHINE\\{STORE}\\LICENSE000]")
-    assert not lines[at + 1].startswith(";")
+    assert lines[at + 1] == "; remote_desktop.licensing dacl: D:"
 
 
 def test_restore_on_a_fresh_host_puts_back_values_and_dacls(fleet, run, backup_of_a_filled_cache, tmp_path):
@@ -117,3 +117,21 @@ def test_a_file_granting_rights_outside_the_license_cache_is_refused_before_anyt
     result, stats, _output = run("registry_restore.yml", FRESH, src=str(hostile))
     assert result["failed"] is True and "DACLs are only restored inside" in result["msg"], result
     assert "Nothing was sent" in result["msg"] and stats["commands"] == 0 and stats["writes"] == 0
+
+
+def test_restoring_the_backup_of_a_cache_that_only_inherited_takes_the_users_grant_away(fleet, run, tmp_path):
+    """The administrator's undo: a cache with inherited ACEs only, then mslicensing recreate_for_users grants
+    BUILTIN\\Users; restoring the backup it made must leave the key inheriting only again."""
+    fleet.reset_host(CLIENT, "client_cache")
+    assert MS not in (fleet.show(CLIENT)["facts"].get("key_acl") or {})
+    reset, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "b"), recreate_for_users=True)
+    assert fleet.show(CLIENT)["facts"]["key_acl"][MS] == USERS_GRANT
+    checked, _stats, output = run("registry_restore.yml", CLIENT, ["--check", "--diff"], src=reset["backup_file"])
+    assert checked["dacls_set"] == 1 and "D: (inherited ACEs only)" in output, output
+    restored, _stats, _output = run("registry_restore.yml", CLIENT, src=reset["backup_file"])
+    assert restored["changed"] is True and restored["dacls_set"] == 1
+    assert MS not in (fleet.show(CLIENT)["facts"].get("key_acl") or {}) or fleet.show(CLIENT)["facts"]["key_acl"][MS] in ("", "D:")
+    assert "(A;CI;KA;;;BU)" not in sddl_of(fleet, CLIENT, MS)
+    again, _stats, _output = run("registry_restore.yml", CLIENT, src=reset["backup_file"])
+    assert again["changed"] is False
+

@@ -33,10 +33,9 @@ def test_anything_but_a_plain_dacl_is_refused(sddl, problem):
         _dacl.explicit(sddl)
 
 
-def test_reported_dacls_without_own_aces_are_none():
-    assert _dacl.explicit_or_none("D:AI" + INHERITED) is None
-    assert _dacl.explicit_or_none(None) is None
-    assert _dacl.explicit_or_none("D:AI(A;CI;KA;;;BU)" + INHERITED) == "D:(A;CI;KA;;;BU)"
+def test_a_diff_says_inherited_only_in_words():
+    assert _dacl.shown(_dacl.INHERITED_ONLY) == "D: (inherited ACEs only)"
+    assert _dacl.shown("D:(A;CI;KA;;;BU)") == "D:(A;CI;KA;;;BU)" and _dacl.shown(None) == "(unknown)"
 
 
 @pytest.mark.parametrize("path,allowed", [
