@@ -93,6 +93,18 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
         {host: result["finding_ids"] for host, result in results.items()}
 
 
+def test_a_play_with_no_host_of_the_diagnose_groups_fails_before_contacting_any_host(fleet, tmp_path):
+    """An inventory with its own group names and only target_hosts set: refused by name, never an empty green run."""
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "target_hosts": "all",
+                        "diagnose_session_host_group": "vdi_session_hosts", "diagnose_license_server_group": "lic_servers"})
+    assert run.rc != 0, run.output
+    assert "is in diagnose_session_host_group (vdi_session_hosts) or diagnose_license_server_group (lic_servers)" in run.output
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+    assert not (tmp_path / "r" / "diagnosis").exists()
+
+
 def _load(directory) -> dict[str, dict]:
     return {name[:-5]: json.load(open(os.path.join(directory, name), encoding="utf-8"))
             for name in os.listdir(directory) if name.endswith(".json")}

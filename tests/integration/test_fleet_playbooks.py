@@ -93,6 +93,16 @@ def test_role_argument_spec_rejects_a_bad_value_before_anything_runs(fleet, tmp_
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
 
 
+def test_a_number_as_license_server_is_a_clear_error_before_any_write(fleet, tmp_path):
+    """An AWX Integer survey field or a bare YAML number: the module names it, no template error."""
+    fleet.reset_stats()
+    run = play(fleet, "configure_licensing", tmp_path / "unused", ["--check"], configure_licensing_license_servers=42)
+    assert run.rc != 0
+    assert "license_servers[0] '42' is not a valid license server name" in run.output, run.output
+    assert "has no len()" not in run.output
+    assert all(counters["writes"] == 0 for counters in fleet.stats().values())
+
+
 def test_a_bad_value_of_one_host_fails_before_any_host_is_contacted(fleet, tmp_path):
     """The playbooks check the role variables once per batch, yet every host's own (inventory) values."""
     extra_inventory = tmp_path / "host_vars.yml"
