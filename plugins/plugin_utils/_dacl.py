@@ -56,6 +56,20 @@ def explicit(sddl: str) -> str:
     return "D:" + ("P" if protected else "") + "".join(own)
 
 
+# Who must keep access to a license cache key whose DACL no longer inherits: SYSTEM and Administrators.
+_KEEPERS = ("SY", "BA")
+
+
+def restorable(own: str) -> str:
+    """own, unless it is a protected DACL (no inheritance) that grants neither SYSTEM nor Administrators anything: that
+    file would lock both out of the key (a typo or a hostile file), and no backup of this collection records one."""
+    if own.startswith("D:P") and not any(ace.split(";")[0] == "A" and ace.split(";")[5] in _KEEPERS
+                                         for ace in _ACE.findall(own)):
+        raise DaclError(f"{own} is protected (inherits nothing) and allows neither SYSTEM (SY) nor Administrators (BA): "
+                        "applying it would lock both out of the key")
+    return own
+
+
 def shown(own: str | None) -> str:
     """An own part for a diff: "D:" alone reads like an empty DACL (no access at all), so it is said in words."""
     if own is None:

@@ -273,7 +273,8 @@ def diagnose(host_view: dict[str, t.Any], license_server_views: list[dict[str, t
         findings.add("grace_unknown", "warning", "The grace period could not be read.", {"error": grace.get("error")})
     elif not working and days <= warning_days:
         findings.add("grace_ending_without_license_server", "critical",
-                     f"{days} day(s) of grace left and no working license server: remote connections stop when it ends.",
+                     f"{days} day(s) of grace left and no working license server: remote connections stop when it ends."
+                     if days > 0 else "The grace period has ended and no license server works: remote connections are refused now.",
                      {"days_left": days, "working_servers": working, "configured": configured})
     items = findings.items
     severities = {item["severity"] for item in items}

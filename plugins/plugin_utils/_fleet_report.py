@@ -90,7 +90,7 @@ def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int
             "grace_state": None, "grace_class": None, "licensing_configured": None,
             "drift": None if not baseline else [], "drift_count": None if not baseline else 0, "warnings": [], "error": None}
     if result is None:
-        base["error"] = "no result was saved for this host (not in any run or slice)"
+        base["error"] = "no saved result for this host: it was not read, or its result file is gone"
         return base
     base.update(read_at=result.get("read_at"), run_id=result.get("run_id"))
     stale = stale_note(result, run_id)
@@ -220,8 +220,9 @@ def to_markdown(report: dict[str, t.Any]) -> str:
         "# RDS licensing report", "",
         f"Generated {report['generated_at']}; warning at {report['thresholds']['warning_days']} days, "
         f"critical at {report['thresholds']['critical_days']}. {_run_line(report)}", "",
-        "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical | Stale |", "|---|---|---|---|---|---|---|",
+        "| Hosts | Reachable | Unreachable | Failed | Missing | Drifted | Critical | Stale |", "|---|---|---|---|---|---|---|---|",
         f"| {summary['hosts']} | {summary['reachable']} | {len(summary['unreachable'])} | {len(summary['failed'])} "
+        f"| {len(summary['missing'])} "
         f"| {_md(_drift_summary(report))} | {len(summary['critical_hosts'])} | {len(summary['stale'])} |", "",
         "| Grace days left | Session Hosts | By grace class |", "|---|---|---|",
         *(f"| {bucket['label']} | {bucket['hosts']} | "
@@ -310,7 +311,8 @@ def to_html(report: dict[str, t.Any]) -> str:
         f"<p>Generated {html.escape(report['generated_at'])}. Warning at {thresholds['warning_days']} days, "
         f"critical at {thresholds['critical_days']} days left. {html.escape(_run_line(report))}</p>",
         f'<p class="cards"><span>Hosts: {summary["hosts"]}</span><span>Reachable: {summary["reachable"]}</span>'
-        f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Drifted: {html.escape(str(drifted))}</span>'
+        f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Failed: {len(summary["failed"])}</span>'
+        f'<span>Missing: {len(summary["missing"])}</span><span>Drifted: {html.escape(str(drifted))}</span>'
         f'<span>Critical: {len(summary["critical_hosts"])}</span><span>Stale: {len(summary["stale"])}</span></p>',
         "<h2>Grace days left</h2>",
         "<p>Session Hosts that were read, by grace days left; each bar is split by grace class. Every host is in the "

@@ -77,7 +77,7 @@ def _block_dacl(key: RegKey, path: str) -> str | None:
                          f"inside {allowed}. Nothing was sent; remove that comment line from the file, or set the "
                          "key's permissions by hand if that is really meant.")
     try:
-        return _dacl.explicit(key.dacl)
+        return _dacl.restorable(_dacl.explicit(key.dacl))
     except _dacl.DaclError as exc:
         raise AgentError(f"[{key.path}] DACL comment: {exc}. Nothing was sent; export the key again or remove the "
                          "comment line.") from None

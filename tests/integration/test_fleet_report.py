@@ -87,8 +87,8 @@ def SCENARIOS_HOSTS():  # noqa: N802 - reads like the constant it derives from
 def test_markdown_summary_table(whole):
     report_dir, _report = whole
     text = (report_dir / "report.md").read_text(encoding="utf-8")
-    assert "| Hosts | Reachable | Unreachable | Failed | Drifted | Critical | Stale |" in text
-    assert f"| {len(SCENARIOS)} | 6 | 1 | 0 | 5 | 2 | 0 |" in text
+    assert "| Hosts | Reachable | Unreachable | Failed | Missing | Drifted | Critical | Stale |" in text
+    assert f"| {len(SCENARIOS)} | 6 | 1 | 0 | 0 | 5 | 2 | 0 |" in text
 
 
 def test_three_slices_rendered_afterwards_give_the_same_report(fleet, whole, tmp_path):
@@ -141,6 +141,10 @@ def test_without_an_inventory_the_run_manifest_lists_hosts_without_a_result(flee
     assert summary["hosts_source"] == "run_manifest" and report["run_id"] == "night-3"
     assert summary["hosts"] == len(SCENARIOS) and summary["missing"] == ["grace-expired-05"]
     assert summary["unreachable"] == ["per-user-07"]
+    # Every host is counted somewhere: the missing one in the console line and in the report's header too.
+    assert "unreachable 1;" in render.output and "missing 1;" in render.output, render.output
+    assert "| 0 | 1 |" in (tmp_path / "report.md").read_text(encoding="utf-8")  # Failed 0, Missing 1
+    assert "<span>Missing: 1</span>" in (tmp_path / "report.html").read_text(encoding="utf-8")
     # The same directory with an inventory: the inventory group decides, as before.
     listed = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
                           {"report_dir": str(tmp_path), "report_hosts": "fresh-01,per-device-02"})

@@ -117,6 +117,14 @@ def test_a_file_granting_rights_outside_the_license_cache_is_refused_before_anyt
     result, stats, _output = run("registry_restore.yml", FRESH, src=str(hostile))
     assert result["failed"] is True and "DACLs are only restored inside" in result["msg"], result
     assert "Nothing was sent" in result["msg"] and stats["commands"] == 0 and stats["writes"] == 0
+    # Inside the cache too: a protected DACL that allows neither SYSTEM nor Administrators would lock both out.
+    lockout = tmp_path / "lockout.reg"
+    lockout.write_bytes(("Windows Registry Editor Version 5.00\r\n\r\n"
+                         f"[HKEY_LOCAL_MACHINE\\{MS}]\r\n"
+                         "; remote_desktop.licensing dacl: D:P(A;CI;KR;;;BU)\r\n").encode("utf-8"))
+    result, stats, _output = run("registry_restore.yml", FRESH, src=str(lockout))
+    assert result["failed"] is True and "would lock both out of the key" in result["msg"], result
+    assert "Nothing was sent" in result["msg"] and stats["commands"] == 0 and stats["writes"] == 0
 
 
 def test_restoring_the_backup_of_a_cache_that_only_inherited_takes_the_users_grant_away(fleet, run, tmp_path):

@@ -46,3 +46,11 @@ def test_a_diff_says_inherited_only_in_words():
 ])
 def test_dacl_allow_list(path, allowed):
     assert _dacl.allowed(path) is allowed
+
+
+def test_a_protected_dacl_that_locks_out_system_and_administrators_is_not_restorable():
+    with pytest.raises(_dacl.DaclError, match="lock both out"):
+        _dacl.restorable("D:P(A;CI;KR;;;BU)")
+    assert _dacl.restorable("D:P(A;CI;KR;;;BU)(A;CI;KA;;;SY)") == "D:P(A;CI;KR;;;BU)(A;CI;KA;;;SY)"
+    assert _dacl.restorable("D:(A;CI;KR;;;BU)") == "D:(A;CI;KR;;;BU)"  # inherits SYSTEM and Administrators
+

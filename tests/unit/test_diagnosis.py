@@ -141,6 +141,13 @@ def test_grace_ending_without_a_working_server():
     assert "grace_unknown" in [item["id"] for item in result["findings"]]
 
 
+def test_a_grace_period_that_has_ended_is_said_to_have_ended():
+    view = host(license_servers={"effective": [], "source": "unset"}, grace={"days_left": 0, "error": None})
+    view["connectivity"] = {"ok": True, "exists": True, "servers": [], "discovered": []}
+    summaries = {item["id"]: item["summary"] for item in _diagnosis.diagnose(view, [])["findings"]}
+    assert summaries["grace_ending_without_license_server"].startswith("The grace period has ended")
+
+
 def test_every_finding_has_a_remedy_and_evidence():
     view = host(grace={"days_left": 0, "error": None})
     view["connectivity"]["servers"][0]["status"] = 6
