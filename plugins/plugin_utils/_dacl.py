@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import re
-import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _protocol
 
@@ -75,5 +74,3 @@ def shown(own: str | None) -> str:
     if own is None:
         return "(unknown)"
     return f"{own} (inherited ACEs only)" if own == INHERITED_ONLY else own
-
-
