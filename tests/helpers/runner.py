@@ -24,10 +24,15 @@ def job(fleet: t.Any, private_dir: t.Any, playbook: str, extravars: dict[str, t.
     return ansible_runner.run(
         private_data_dir=str(private_dir), playbook=playbook,
         extravars=extravars or {}, cmdline=cmdline, quiet=True,
-        envvars={"PATH": os.path.dirname(tool("ansible-playbook")) + os.pathsep + os.environ.get("PATH", ""),
-                 "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "collections"),
-                 "NO_PROXY": "127.0.0.1,localhost", "ANSIBLE_NOCOLOR": "1"},
+        envvars=runner_env(),
     )
+
+
+def runner_env() -> dict[str, str]:
+    """What a job needs from this checkout: its ansible-playbook, the collection, no proxy for rds-sim."""
+    return {"PATH": os.path.dirname(tool("ansible-playbook")) + os.pathsep + os.environ.get("PATH", ""),
+            "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "collections"),
+            "NO_PROXY": "127.0.0.1,localhost", "ANSIBLE_NOCOLOR": "1"}
 
 
 def artifact_data(run: t.Any) -> dict[str, t.Any]:

@@ -12,7 +12,7 @@ import ansible_runner
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile
 from tests.helpers.fleet import SimFleet
-from tests.helpers.paths import ROOT, tool
+from tests.helpers.runner import runner_env
 
 WINLOGON = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 OLD_SECRET = "Old-Pa55word-41f0"
@@ -74,9 +74,7 @@ def run_job(fleet: SimFleet, work, marked: bool) -> tuple[str, list[str]]:
     run = ansible_runner.run(
         private_data_dir=str(private), playbook="secret.yml", cmdline="--diff -vvvvv", quiet=True,
         extravars={"backup_dir": str(backups), "restore_file": str(restore_file)},
-        envvars={"PATH": os.path.dirname(tool("ansible-playbook")) + os.pathsep + os.environ.get("PATH", ""),
-                 "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "collections"),
-                 "NO_PROXY": "127.0.0.1,localhost", "ANSIBLE_NOCOLOR": "1"})
+        envvars=runner_env())
     events = json.dumps(list(run.events))
     assert run.status == "successful", events[-3000:]
     assert fleet.value("fresh-01", WINLOGON, "DefaultPassword") == {"type": "string", "data": NEW_SECRET}

@@ -9,7 +9,7 @@ import os
 import ansible_runner
 
 from tests.helpers.fleet import SimFleet
-from tests.helpers.paths import ROOT, tool
+from tests.helpers.runner import runner_env
 
 WINLOGON = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 OLD_SECRET = "Old-Pa55word-7c1e"
@@ -42,9 +42,7 @@ def test_a_sensitive_value_never_reaches_the_job_events(tmp_path):
         run = ansible_runner.run(
             private_data_dir=str(private), playbook="secret.yml", extravars={"backup_dir": str(tmp_path / "backups")},
             cmdline="--diff -vvvvv", quiet=True,
-            envvars={"PATH": os.path.dirname(tool("ansible-playbook")) + os.pathsep + os.environ.get("PATH", ""),
-                     "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "collections"),
-                     "NO_PROXY": "127.0.0.1,localhost", "ANSIBLE_NOCOLOR": "1"})
+            envvars=runner_env())
         events = json.dumps(list(run.events))
         assert run.status == "successful", events[-3000:]
         assert fleet.value("fresh-01", WINLOGON, "DefaultPassword") == {"type": "string", "data": NEW_SECRET}
