@@ -7,16 +7,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import subprocess
 
 import jsonschema
 import pytest
 
+from tests.helpers.browser import needs_browser, rendered_dom
 from tests.helpers.fleet import SimFleet, run_playbook
 from tests.helpers.paths import ROOT
 
-ARTIFACTS = os.path.join(ROOT, ".build", "test-artifacts")
 
 LICENSE_SERVERS = ["license_server+lsrv_main", "license_server+lsrv_unactivated", "license_server+lsrv_device_only",
                    "license_server+lsrv_old_cals", "license_server+lsrv_not_in_group", "license_server+lsrv_full",
@@ -160,30 +158,11 @@ def test_fleet_report_diagnosis_section_counts_hosts_per_finding_and_cal_capacit
     assert "## Diagnosis" in markdown and "## CAL capacity" in markdown and "| per_user_overuse | warning | 1 |" in markdown
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(not chromium() and not os.environ.get("RDS_REQUIRE_BROWSER"),
-                    reason="Debian's chromium is not installed (CI installs it and sets RDS_REQUIRE_BROWSER)")
+@needs_browser
 def test_html_diagnosis_section_renders_in_headless_chromium(report, tmp_path):
     report_dir, document = report
-    assert chromium(), "RDS_REQUIRE_BROWSER is set but chromium is not installed"
-    page = "file://" + str(report_dir / "report.html")
-    flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
-    dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=120)
-    assert dom.returncode == 0, dom.stderr[-3000:]
+    dom = rendered_dom(report_dir / "report.html", tmp_path / "profile", "fleet-report-diagnosis.png", 2400)
     for element in ('id="diagnosis"', 'id="diagnosis-findings"', 'id="diagnosis-hosts"', 'id="cal-capacity-table"'):
-        assert element in dom.stdout
+        assert element in dom
     for entry in document["diagnosis"]["findings"]:
-        assert f"<td>{entry['id']}</td>" in dom.stdout
-    assert [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    shot = os.path.join(ARTIFACTS, "fleet-report-diagnosis.png")
-    if os.path.exists(shot):
-        os.remove(shot)
-    screenshot = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,2400", page],
-                                capture_output=True, text=True, timeout=120)
-    assert screenshot.returncode == 0 and os.path.getsize(shot) > 10_000, screenshot.stderr[-3000:]
+        assert f"<td>{entry['id']}</td>" in dom
