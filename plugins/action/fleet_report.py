@@ -6,7 +6,6 @@ per-host results every run or slice saved, and writes the fleet report files."""
 
 from __future__ import annotations
 
-import json
 import os
 import typing as t
 
@@ -27,17 +26,10 @@ def load_results(results_dir: str) -> dict[str, dict[str, t.Any]]:
     """{inventory_hostname: saved task result} from <results_dir>/<host file name>.json files (_paths.host_file_name)."""
     if not os.path.isdir(results_dir):
         raise FailedTaskResult(f"results_dir {results_dir} does not exist; run the licensing_report playbook (or each slice) first.")
-    results = {}
-    for name in sorted(os.listdir(results_dir)):
-        if not name.endswith(".json"):
-            continue
-        path = os.path.join(results_dir, name)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                results[_paths.host_from_file_name(name[:-5])] = fleet.saved_fields(json.load(handle))
-        except (OSError, ValueError) as exc:
-            raise FailedTaskResult(f"{path} is not a saved JSON task result: {exc}") from None
-    return results
+    try:
+        return _paths.load_host_files(results_dir, fleet.saved_fields)
+    except _paths.HostFileError as exc:
+        raise FailedTaskResult(f"{exc.path} is not a saved JSON task result: {exc.reason}") from None
 
 
 def current_run(results: dict[str, dict[str, t.Any]]) -> str | None:

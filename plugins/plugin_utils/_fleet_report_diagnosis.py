@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import os
 import typing as t
 
@@ -33,21 +32,13 @@ class DiagnosisFileError(Exception):
 
 def load(directory: str) -> dict[str, dict[str, t.Any]]:
     """{host: saved diagnose result} from <directory>/<host file name>.json; empty when the directory does not exist."""
-    results: dict[str, dict[str, t.Any]] = {}
     if not directory or not os.path.isdir(directory):
-        return results
-    for name in sorted(os.listdir(directory)):
-        if not name.endswith(".json"):
-            continue
-        path = os.path.join(directory, name)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                # batch_results names each file with host_file_name (a host such as a/b is a%2Fb.json).
-                results[_paths.host_from_file_name(name[:-5])] = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise DiagnosisFileError(f"{path} is not a saved diagnose result: {exc}. Run the diagnose playbook again, or "
-                                     "delete the file to leave that host out of the Diagnosis section.") from None
-    return results
+        return {}
+    try:
+        return _paths.load_host_files(directory)
+    except _paths.HostFileError as exc:
+        raise DiagnosisFileError(f"{exc.path} is not a saved diagnose result: {exc.reason}. Run the diagnose playbook again, "
+                                 "or delete the file to leave that host out of the Diagnosis section.") from None
 
 
 def section(results: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:

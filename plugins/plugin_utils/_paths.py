@@ -10,7 +10,10 @@ two different names must never share a file (`a/b`, `a\\b` and `a_b` once did).
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import typing as t
 
 # Kept as they are; everything else (separators, %, spaces, control characters) is %XX-encoded (UTF-8 bytes).
 _PLAIN = re.compile(r"[A-Za-z0-9._-]")
@@ -45,3 +48,27 @@ def host_from_file_name(name: str) -> str:
             raw += name[index].encode("utf-8")
             index += 1
     return raw.decode("utf-8", errors="replace")
+
+
+class HostFileError(ValueError):
+    """A per-host JSON file that cannot be read: its path, and why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def load_host_files(directory: str, keep: t.Callable[[t.Any], t.Any] = lambda document: document) -> dict[str, t.Any]:
+    """{inventory_hostname: keep(document)} from <directory>/<host_file_name(host)>.json, the files batch_results writes;
+    HostFileError names the first file that is not JSON."""
+    found = {}
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                found[host_from_file_name(name[:-5])] = keep(json.load(handle))
+        except (OSError, ValueError) as exc:
+            raise HostFileError(path, str(exc)) from None
+    return found
