@@ -187,11 +187,16 @@ class Host:
             return SimulatedFailure("wmi_error", f"Invalid class \"{class_name}\"", "0x80041010", "InvalidClass")
         return None
 
-    def wmi_license_server(self) -> dict[str, t.Any]:
-        """Win32_TSLicenseServer and friends, from the license_server facts."""
+    def license_server_failure(self) -> SimulatedFailure | None:
+        """How Win32_TSLicenseServer fails here: an injected fault, or InvalidClass on a host without the role."""
         failure = self.wmi_failure("Win32_TSLicenseServer")
         if failure is None and not self.facts.get("license_server"):
             failure = SimulatedFailure("wmi_error", "Invalid class \"Win32_TSLicenseServer\"", "0x80041010", "InvalidClass")
+        return failure
+
+    def wmi_license_server(self) -> dict[str, t.Any]:
+        """Win32_TSLicenseServer and friends, from the license_server facts."""
+        failure = self.license_server_failure()
         if failure is not None:
             return _cim_answer(failure, "WMI root/cimv2 Win32_TSLicenseServer")
         server = self.facts["license_server"]

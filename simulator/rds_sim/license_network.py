@@ -106,11 +106,9 @@ def _ok(value: t.Any) -> dict[str, t.Any]:
 
 
 def license_server_checks(host: t.Any, op: dict[str, t.Any]) -> dict[str, t.Any]:
-    from rds_sim.host import SimulatedFailure, _cim_answer
+    from rds_sim.host import _cim_answer
 
-    failure = host.wmi_failure("Win32_TSLicenseServer")
-    if failure is None and not host.facts.get("license_server"):
-        failure = SimulatedFailure("wmi_error", "Invalid class \"Win32_TSLicenseServer\"", "0x80041010", "InvalidClass")
+    failure = host.license_server_failure()
     if failure is not None:
         return _cim_answer(failure, "WMI root/cimv2 Win32_TSLicenseServer")
     server = host.facts["license_server"]
