@@ -53,14 +53,28 @@ class ActionModule(ValueChangeAction):
         facts = {"lookup": lookup, "before": before, "conflicts": conflicts, "warnings": warnings, "domain": domain}
         return Plan(mode_plan.wanted(request.asked, lookup), facts)
 
-    def follow_up_ops(self, request: Options, plan: Plan) -> list[dict[str, t.Any]]:
+    def follow_up_ops(self, request: Options, plan: Plan, changes: list[_changes.Change]) -> list[dict[str, t.Any]]:
         # A failed restart fails the task and its writes are undone.
-        return [{"id": "restart", "op": "restart_service", "names": RESTART_SERVICES}] if request.restart else []
+        if request.restart and self.takes_effect(plan.facts, changes):
+            return [{"id": "restart", "op": "restart_service", "names": RESTART_SERVICES}]
+        return []
+
+    @staticmethod
+    def takes_effect(facts: dict[str, t.Any], changes: list[_changes.Change]) -> bool:
+        """Whether the changes alter what TermService uses: a local value Group Policy overrides does not, so
+        restarting the service (which ends every session) for it would only disrupt users."""
+        after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))
+        before = facts["before"]
+        return (before["mode"], before["license_servers"]) != (after["mode"], after["license_servers"])
 
     def shape_values(self, request: Options, plan: Plan, changes: list[_changes.Change], changed: bool) -> dict[str, t.Any]:
         facts = plan.facts
-        before, restart = facts["before"], changed and request.restart
+        effective = changed and self.takes_effect(facts, changes)
+        before, restart = facts["before"], effective and request.restart
         after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))
+        warnings = list(facts["warnings"])
+        if changed and not effective and request.restart:
+            warnings.append(self.no_restart_warning(request, before))
         result: dict[str, t.Any] = dict(
             changed=changed,
             before=before,
@@ -68,18 +82,27 @@ class ActionModule(ValueChangeAction):
             policy_controlled=before["policy_mode"] is not None or before["policy_license_servers"] is not None,
             policy_overrides=bool(facts["conflicts"]),
             policy_conflicts=facts["conflicts"],
-            restart_required=changed and not restart,
+            restart_required=effective and not restart,
             restarted=restart,
             domain=facts["domain"],
         )
-        if facts["warnings"]:
-            result["warnings"] = facts["warnings"]
+        if warnings:
+            result["warnings"] = warnings
         if self._task.diff:
             header = f"licensing ({request.asked.scope} values)"
             result["diff"] = {"before_header": header, "after_header": header,
                               "before": mode_plan.diff_text(before, request.asked.scope) if changed else "",
                               "after": mode_plan.diff_text(after, request.asked.scope) if changed else ""}
         return result
+
+    @staticmethod
+    def no_restart_warning(request: Options, before: dict[str, t.Any]) -> str:
+        if request.asked.scope == "local" and (before["policy_mode"] is not None or before["policy_license_servers"] is not None):
+            return ("Group Policy overrides the local values this task changed, so the licensing TermService uses stays "
+                    "the same: TermService was not restarted and no restart is required. The local values take effect "
+                    "once the policy is removed; restart TermService then.")
+        return ("The licensing TermService uses stays the same after this change (same mode and license servers), so "
+                "TermService was not restarted and no restart is required.")
 
     @staticmethod
     def domain(system: dict[str, t.Any]) -> dict[str, t.Any]:

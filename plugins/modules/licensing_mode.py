@@ -85,6 +85,9 @@ options:
         depend on it such as UmRdpService) in the same call, after a successful change. The call is all
         or nothing, so if the restart fails the values it wrote are put back and the task fails.
       - B(Restarting TermService disconnects every RDP session on the host.) Use it in a maintenance window.
+      - Neither restarts nor asks for a restart when the change leaves the licensing in use the same, for example
+        local values that Group Policy overrides (O(policy_conflict=warn) or O(policy_conflict=ignore)); a warning
+        says so.
     type: str
     choices: [never, if_changed]
     default: never
@@ -229,7 +232,7 @@ policy_conflicts:
   elements: str
 restart_required:
   description: Whether the Remote Desktop Services service must be restarted for the change to take
-    effect (a change was made and O(restart=never)).
+    effect (a change to the effective mode or license servers was made and O(restart=never)).
   returned: always
   type: bool
 restarted:

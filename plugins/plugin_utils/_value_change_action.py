@@ -48,7 +48,7 @@ class ValueChangeAction(ChangeAction):
         plan = self.decide_values(request, key_values, results)
         changes = _changes.plan(plan.wanted, key_values)
         changed = any(change.changed for change in changes) or bool(plan.new_keys)
-        ops = self.create_key_ops(plan.new_keys) + _changes.write_ops(changes) + self.follow_up_ops(request, plan)
+        ops = self.create_key_ops(plan.new_keys) + _changes.write_ops(changes) + self.follow_up_ops(request, plan, changes)
         return ChangePlan(changed, ops, self.undo_backup(task_vars, changes, key_values, plan.new_keys), changes, plan)
 
     def shape_result(self, request: t.Any, plan: ChangePlan, written: Results | None) -> dict[str, t.Any]:
@@ -87,7 +87,7 @@ class ValueChangeAction(ChangeAction):
         """The values to hold; raise FailedTaskResult to refuse (nothing has been written yet)."""
         raise NotImplementedError
 
-    def follow_up_ops(self, request: t.Any, plan: Plan) -> list[dict[str, t.Any]]:
+    def follow_up_ops(self, request: t.Any, plan: Plan, changes: list[_changes.Change]) -> list[dict[str, t.Any]]:
         """Operations sent after the writes in the same request, such as a service restart."""
         return []
 

@@ -90,6 +90,25 @@ def test_gpo_conflict_warn_writes_local_value_and_reports_override(fleet, run):
     assert fleet.show("fresh-01")["wmi"]["licensing_type"] == 2
 
 
+def test_gpo_overridden_change_does_not_restart_termservice(fleet, run):
+    """Restarting TermService ends every session; it is pointless while Group Policy overrides every changed value."""
+    reset(fleet, "gpo_conflict")
+    fleet.reset_stats()
+    _rc, output, result, stats = run(mode="per_user", license_servers=["ls09.example.test"], policy_conflict="warn",
+                                     restart="if_changed")
+    assert result["changed"] is True and not result.get("failed"), result
+    assert result["restarted"] is False and result["restart_required"] is False
+    assert stats["restarts"] == 0 and not fleet.show("fresh-01")["facts"].get("service_restarts")
+    assert any("TermService was not restarted" in warning and "once the policy is removed" in warning
+               for warning in result["warnings"])
+    assert fleet.value("fresh-01", SERVERS_KEY, "SpecifiedLicenseServers")["data"] == ["ls09.example.test"]
+    # Check mode says the same: no restart would happen.
+    reset(fleet, "gpo_conflict")
+    _rc, _output, result, stats = run(["--check"], mode="per_user", license_servers=["ls08.example.test"],
+                                      policy_conflict="ignore", restart="if_changed")
+    assert result["changed"] is True and result["restarted"] is False and result["restart_required"] is False
+
+
 def test_scope_policy_writes_the_policy_values(fleet, run):
     reset(fleet, "gpo_conflict")
     _rc, _output, result, _stats = run(mode="per_user", license_servers=["ls05.example.test", "10.0.0.5"], scope="policy")
