@@ -20,6 +20,9 @@ SUBSETS = ["mode", "license_servers", "grace", "role"]
 class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
     IGNORED_GROUP_OPTIONS = ("backup_dir",)
+    OPTION_HINT = ("The baseline takes mode (per_user, per_device or aad_per_user), license_servers (names), "
+                   "forbid_policy_conflicts (true or false) and min_grace_days (a whole number of days from 0 to 120); "
+                   "the drift_check role takes them from drift_check_baseline or the drift_check_baseline_* survey fields.")
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         try:

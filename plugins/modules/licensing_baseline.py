@@ -43,7 +43,7 @@ options:
         description: A local value that differs from the Group Policy value counts as drift.
         type: bool
       min_grace_days:
-        description: Fewer grace days left while licensing is not configured counts as drift.
+        description: Fewer grace days left while licensing is not configured counts as drift. From 0 to 120.
         type: int
 extends_documentation_fragment:
   - remote_desktop.licensing.group_defaults

@@ -16,6 +16,7 @@ import typing as t
 
 import yaml
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile, _secrets
@@ -77,6 +78,8 @@ class LicensingActionBase(ActionBase):
     NEEDS_AGENT = True
     # Options of the group_defaults doc fragment this module accepts and ignores (it makes no backup).
     IGNORED_GROUP_OPTIONS: tuple[str, ...] = ()
+    # Appended to ansible-core's message for an option it refuses: what the options take, in the words of the roles.
+    OPTION_HINT = ""
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -92,8 +95,13 @@ class LicensingActionBase(ActionBase):
         # agent logs hidden.
         self.secret_texts: list[str] = []
         self.hide_agent_traffic = False
-        # Raises AnsibleActionFail with ansible-core's own validation message.
-        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        # Raises AnsibleActionFail with ansible-core's own validation message, and this module's hint after it.
+        try:
+            _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        except AnsibleActionFail as exc:
+            if not self.OPTION_HINT:
+                raise
+            raise AnsibleActionFail(f"{exc.message}. {self.OPTION_HINT}") from None
         for name in self.IGNORED_GROUP_OPTIONS:
             args.pop(name, None)
         try:

@@ -19,6 +19,7 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _l
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 
 BASELINE_KEYS = ("mode", "license_servers", "forbid_policy_conflicts", "min_grace_days")
+GRACE_PERIOD_DAYS = 120
 
 
 class BaselineError(ValueError):
@@ -53,6 +54,10 @@ def normalise_baseline(baseline: dict[str, t.Any] | None) -> dict[str, t.Any]:
             result["min_grace_days"] = check_type_int(result["min_grace_days"])
     except (TypeError, ValueError) as exc:
         raise BaselineError(f"baseline: {exc}") from None
+    days = result.get("min_grace_days")
+    if days is not None and not 0 <= days <= GRACE_PERIOD_DAYS:
+        raise BaselineError(f"baseline min_grace_days is {days}; give a number of days from 0 to {GRACE_PERIOD_DAYS} "
+                            f"(the grace period is {GRACE_PERIOD_DAYS} days), for example 14")
     return result
 
 

@@ -74,6 +74,19 @@ def test_scheduled_check_job_changed_hosts_are_exactly_the_drifting_ones(fleet, 
     assert len(drift_lines(plain.stdout.read())) == 3
 
 
+@pytest.mark.parametrize("answer, message", [
+    ("-5", "baseline min_grace_days is -5; give a number of days from 0 to 120"),
+    ("two weeks", "min_grace_days (a whole number of days from 0 to 120); the drift_check role takes them"),
+])
+def test_a_bad_grace_days_answer_fails_the_job_before_any_host_is_read(fleet, tmp_path, answer, message):
+    fleet.reset_stats()
+    run = job(fleet, tmp_path, "drift_check.yml", {**SURVEY, "drift_check_baseline_min_grace_days": answer}, cmdline="--check")
+    text = run.stdout.read()
+    assert run.status == "failed", text[-3000:]
+    assert message in text
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+
+
 def test_scheduled_check_job_without_drift_is_green_with_nothing_changed(fleet, tmp_path):
     for host in DRIFTING:
         fleet.reset_host(host, "per_user")

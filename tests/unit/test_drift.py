@@ -94,6 +94,17 @@ def test_text_booleans_and_numbers_from_extra_vars_are_converted():
         _drift.normalise_baseline({"forbid_policy_conflicts": "perhaps"})
 
 
+@pytest.mark.parametrize("days", [-5, 121, "-1"])
+def test_min_grace_days_outside_the_grace_period_is_refused(days):
+    with pytest.raises(_drift.BaselineError, match=r"min_grace_days is -?\d+; give a number of days from 0 to 120"):
+        _drift.normalise_baseline({"min_grace_days": days})
+
+
+def test_min_grace_days_at_the_edges_is_accepted():
+    assert _drift.normalise_baseline({"min_grace_days": 0}) == {"min_grace_days": 0}
+    assert _drift.normalise_baseline({"min_grace_days": "120"}) == {"min_grace_days": 120}
+
+
 def test_empty_survey_fields_are_not_checked():
     assert _drift.normalise_baseline({"mode": "", "license_servers": None, "min_grace_days": 14}) == {"min_grace_days": 14}
 
