@@ -167,6 +167,11 @@ class WSManHandler(BaseHTTPRequestHandler):
         if host is None:
             self._reply(404, b"unknown host path; use /wsman/<host>", "text/plain")
             return
+        if host.faults.get("refused"):
+            # The fleet's own inventory sends a host created with this fault to a closed port (a true refusal); set
+            # later, or with an inventory of one's own, the host still answers nothing: the connection closes unanswered.
+            self.close_connection = True
+            return
         host.count("bytes_in", len(body))
         transport = fleet.transport_of(host.name)
         if transport.listener != self.server.listener:

@@ -66,6 +66,22 @@ def test_transport_faults_make_the_host_unreachable(fault_run, fault, words):
         assert word.lower() in result["msg"].lower(), result["msg"]
 
 
+def test_refused_set_after_up_makes_the_host_unreachable_with_any_inventory(fault_run, tmp_path):
+    """The fault set at run time (rds-sim fault --set refused) also holds for an inventory that names the fleet's
+    real port, as an administrator's own inventory would."""
+    hosts, _run, fleet = fault_run
+    host = hosts["slow"]
+    fleet.set_faults(host, {"refused": True})
+    try:
+        fleet.reset_stats()
+        run = run_playbook(PLAYBOOK, fleet.inventory, str(tmp_path), args=["--limit", host])
+        result = run.results[host]
+        assert result.get("unreachable") is True, result
+        assert fleet.stats()[host]["commands"] == 0
+    finally:
+        fleet.set_faults(host, {"latency_ms": 400})
+
+
 def test_access_denied_names_the_key_and_the_fix(fault_run):
     result = result_for(fault_run, "denied")
     assert result["failed"] is True
