@@ -136,11 +136,16 @@ def test_the_reboot_handler_is_notified_only_for_the_reboot_strategy(fleet, tmp_
 
     env = {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}
     servers = {"configure_licensing_license_servers": ["ls01.example.test"], "configure_licensing_policy_conflict": "warn"}
+    fleet.reset_host("per-device-02", "per_device")
+    fleet.reset_host("gpo-conflict-03", "gpo_conflict")
     rebooting = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
                              {**servers, "configure_licensing_restart_strategy": "reboot"}, args=["--check"], env=env)
     assert rebooting.rc == 0, rebooting.output
     assert "RUNNING HANDLER [remote_desktop.licensing.configure_licensing : Reboot the RD Session Host]" in rebooting.output
     assert "Reboot so that the licensing change takes effect" in rebooting.output
+    # Group Policy overrides every value the change writes on gpo-conflict-03: the licensing in use stays, no reboot.
+    included = re.findall(r"^included: \S+reboot\.yml for (.+)$", rebooting.output, re.M)
+    assert included and "per-device-02" in included[0] and "gpo-conflict-03" not in included[0], included
     plain = play(fleet, "configure_licensing", tmp_path / "unused", ["--check"], **servers)
     assert plain.rc == 0 and "RUNNING HANDLER" not in plain.output, plain.output
 
