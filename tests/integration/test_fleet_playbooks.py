@@ -199,3 +199,15 @@ def test_playbooks_parse_and_list_their_hosts(fleet):
     # The first play is the pattern check (all hosts, one task); the reset play gets only the group.
     reset_play = listed.output.split("Reset the grace period (lab)")[1]
     assert "fresh-01" in reset_play and "per-device-02" not in reset_play
+
+
+def test_a_comma_limit_outside_the_target_fails_instead_of_checking_nothing(fleet, tmp_path):
+    """AWX's Limit field and job slices are comma lists: 'group:&a,b' must not read as '(group:&a),b'."""
+    outside = play(fleet, "license_server_report", tmp_path / "none", ["--limit", "fresh-01,client-cache-05"])
+    assert outside.rc != 0 and outside.results == {}, outside.output
+    assert "The host pattern 'rds_license_servers' with --limit 'fresh-01,client-cache-05' matches no host" in \
+        " ".join(outside.output.split())
+    assert "Could not match supplied host pattern" not in outside.output
+    inside = play(fleet, "license_server_report", tmp_path / "one", ["--limit", "fresh-01,license-server-06"],
+                  license_server_report_results_dir=str(tmp_path / "one"))
+    assert inside.rc == 0 and list(inside.results) == ["license-server-06"], inside.output
