@@ -46,7 +46,14 @@ def normalise_baseline(baseline: dict[str, t.Any] | None) -> dict[str, t.Any]:
         raise BaselineError(f"unknown baseline setting(s) {', '.join(sorted(unknown))}; use {', '.join(BASELINE_KEYS)}")
     result = {key: value for key, value in (baseline or {}).items() if value is not None and value != ""}
     if "license_servers" in result:
-        result["license_servers"] = lic.server_list(result["license_servers"])
+        try:
+            result["license_servers"] = lic.server_list(result["license_servers"])
+        except ValueError as exc:
+            raise BaselineError(f"baseline license_servers {exc}") from None
+        for name in result["license_servers"]:
+            problem = lic.server_name_problem(name)
+            if problem:
+                raise BaselineError(f"baseline license_servers {name!r} is not a valid license server name: {problem}")
     try:  # text from surveys and extra vars ("false", "14"), with ansible-core's own conversions
         if "forbid_policy_conflicts" in result:
             result["forbid_policy_conflicts"] = boolean(result["forbid_policy_conflicts"], strict=True)

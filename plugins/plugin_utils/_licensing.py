@@ -27,11 +27,23 @@ TERMSERVICE_KEY = "SYSTEM\\CurrentControlSet\\Services\\TermService"
 
 def server_list(value: t.Any) -> list[str]:
     """License servers as a list, also from the text a survey gives: "ls01, ls02" or one per line.
-    Each entry is split on commas and line breaks and trimmed; empty entries are dropped."""
+    Each entry is split on commas and line breaks and trimmed; empty lines are dropped. A comma with no
+    name after it (at the end, or two in a row) is refused: "ls01.example.test," is what is left of
+    "ls01.example.test, ls02..." after `-e name="a, b"`, which ansible-playbook cuts at the space."""
     if value is None:
         return []
     entries = [value] if isinstance(value, str) else list(value)
-    return [part.strip() for entry in entries for part in re.split(r"[,\r\n]", str(entry)) if part.strip()]
+    names = []
+    for entry in entries:
+        text = str(entry).strip()
+        # A module's list option arrives already split at commas (ansible-core's list type): 'a,' as ['a', ''].
+        if text.startswith(",") or text.endswith(",") or re.search(r",\s*,", text) or (not text and len(entries) > 1):
+            shown = text if isinstance(value, str) else ",".join(str(item).strip() for item in entries)
+            raise ValueError(
+                f"{shown!r} has an empty name next to a comma. If it was passed as -e name=\"a, b\", "
+                "ansible-playbook cut the value at the space; write -e '{\"name\": \"a, b\"}' or leave the spaces out")
+        names.extend(part.strip() for part in re.split(r"[,\r\n]", text) if part.strip())
+    return names
 
 
 LICENSING_MODE_VALUE = "LicensingMode"

@@ -62,7 +62,10 @@ def parse_request(args: dict[str, t.Any]) -> Request:
             )
     servers = args.get("license_servers")
     if servers is not None:  # "ls01, ls02" and one name per line (survey text) as well as a list
-        servers = lic.server_list(servers)
+        try:
+            servers = lic.server_list(servers)
+        except ValueError as exc:
+            raise AnsibleActionFail(f"license_servers {exc}.") from None
     clear = bool(args.get("clear_license_servers"))
     if servers is not None:
         if clear and servers:

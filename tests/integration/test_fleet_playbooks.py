@@ -211,3 +211,13 @@ def test_a_comma_limit_outside_the_target_fails_instead_of_checking_nothing(flee
     inside = play(fleet, "license_server_report", tmp_path / "one", ["--limit", "fresh-01,license-server-06"],
                   license_server_report_results_dir=str(tmp_path / "one"))
     assert inside.rc == 0 and list(inside.results) == ["license-server-06"], inside.output
+
+
+def test_a_server_list_cut_by_key_value_extra_vars_is_refused_before_any_write(fleet, tmp_path):
+    """-e name="a, b" reaches the role as 'a,': refused, instead of setting one server on every host."""
+    fleet.reset_stats()
+    run = play(fleet, "configure_licensing", tmp_path / "unused",
+               ["-e", "configure_licensing_license_servers=ls01.example.test, ls02.example.test"])
+    assert run.rc != 0
+    assert "license_servers 'ls01.example.test,' has an empty name next to a comma" in run.output
+    assert all(counters["writes"] == 0 for counters in fleet.stats().values())

@@ -119,3 +119,15 @@ def test_messages_show_lists_as_text_not_python_reprs():
                                      "source": "unset", "gpo_overrides_local_fix": False}])
     assert diff["before"] == "license_servers: (none)\n" and diff["after"] == "license_servers: a, b\n"
     assert _drift.drift_line("h2", []) == "h2: no drift"
+
+
+@pytest.mark.parametrize("servers", ["ls01.example.test,", "ls01, , ls02", ",ls01", "ls01,\nls02,\n", ["ls01", "ls02,"]])
+def test_an_empty_name_next_to_a_comma_is_refused(servers):
+    """'ls01.example.test,' is what ansible-playbook leaves of -e name="ls01.example.test, ls02.example.test"."""
+    with pytest.raises(_drift.BaselineError, match=r"empty name next to a comma.*-e '\{\"name\": \"a, b\"\}'"):
+        _drift.normalise_baseline({"license_servers": servers})
+
+
+def test_baseline_server_names_are_checked_like_configure_licensing():
+    with pytest.raises(_drift.BaselineError, match="'ls01.example.test; ls02.example.test' is not a valid license server name"):
+        _drift.normalise_baseline({"license_servers": "ls01.example.test; ls02.example.test"})

@@ -127,3 +127,13 @@ def test_diff_text_names_mode_and_number():
 def test_survey_text_server_lists_are_split_and_trimmed(servers):
     """What ansible-core's list type makes of an AWX survey answer such as "ls01, ls02" or one name per line."""
     assert plan.parse_request(args(license_servers=servers)).servers == ["ls01.example.com", "ls02.example.com"]
+
+
+def test_a_value_cut_by_extra_vars_splitting_is_refused():
+    """-e configure_licensing_license_servers="ls01, ls02" reaches the module as 'ls01,'; dropping ls02 silently would
+    take it off every host."""
+    with pytest.raises(AnsibleActionFail, match="license_servers 'ls01.example.com,' has an empty name next to a comma"):
+        plan.parse_request(args(license_servers=["ls01.example.com,"]))
+    # As ansible-core's list type hands it over: split at the comma.
+    with pytest.raises(AnsibleActionFail, match="license_servers 'ls01.example.com,' has an empty name next to a comma"):
+        plan.parse_request(args(license_servers=["ls01.example.com", ""]))
