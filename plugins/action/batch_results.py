@@ -12,7 +12,7 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.batch_results import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_files, _controller_paths, _paths
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _batch, _controller_files, _controller_paths, _drift, _paths
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _run_manifest, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 
@@ -26,6 +26,9 @@ class ActionModule(LicensingActionBase):
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         summarise = _batch.KINDS[args["kind"]]
         options = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
+        problem = _drift.threshold_problem(args["warning_days"], args["critical_days"])
+        if problem:
+            raise AnsibleActionFail(f"{problem} (the grace_report role: grace_report_critical_days and grace_report_warning_days).")
         records, lines = {}, []
         for host in sorted(args["results"]):
             result = args["results"][host]

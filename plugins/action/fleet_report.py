@@ -70,8 +70,9 @@ class ActionModule(LicensingActionBase):
         run_id = args["run_id"] or current_run(results)
         hosts, hosts_source = report_hosts(args["hosts"], args["results_dir"], results, run_id)
         thresholds = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
-        if thresholds["critical_days"] > thresholds["warning_days"]:
-            raise AnsibleActionFail("critical_days must not be more than warning_days.")
+        problem = _drift.threshold_problem(args["warning_days"], args["critical_days"])
+        if problem:
+            raise AnsibleActionFail(f"{problem}.")
         try:
             baseline = _drift.normalise_baseline(args["baseline"]) or None
             records = [fleet.record(host, results.get(host), thresholds, baseline, run_id, args["stale"] == "exclude")

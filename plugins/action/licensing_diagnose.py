@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_diagnose import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis, _drift, _host_report, _license_server, _transport
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
@@ -19,6 +21,9 @@ class ActionModule(LicensingActionBase):
     DOCUMENTATION = DOCUMENTATION
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        problem = _drift.threshold_problem(args["warning_days"], args["critical_days"])
+        if problem:  # before the host is contacted
+            raise AnsibleActionFail(f"{problem} (the diagnose role: diagnose_critical_days and diagnose_warning_days).")
         if args["view"] == "license_server":
             return {"changed": False, "license_server_view": self._license_server(args, task_vars)}
         return {"changed": False, "diagnosis": self._session_host(args, task_vars)}

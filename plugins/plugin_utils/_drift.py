@@ -123,6 +123,15 @@ def licensing_configured(report: dict[str, t.Any]) -> bool:
     return state_reader.is_configured(report.get("mode"), report.get("license_servers"))
 
 
+def threshold_problem(warning_days: int, critical_days: int) -> str | None:
+    """Why a pair of grace thresholds cannot classify hosts, or None: critical is the band below warning."""
+    if critical_days > warning_days:
+        return (f"critical_days ({critical_days}) must not be more than warning_days ({warning_days}): hosts with at most "
+                "critical_days grace days left are critical, those with at most warning_days are warned about; "
+                "for example warning_days 30 and critical_days 7")
+    return None
+
+
 def grace_class(report: dict[str, t.Any], warning_days: int, critical_days: int) -> str:
     """The grace class of a host (GRACE_MEANINGS). Configuration alone never proves a host licensed:
     a configured host whose grace period has ended is "unknown" until its license server is checked."""
