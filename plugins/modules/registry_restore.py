@@ -23,6 +23,9 @@ description:
     (C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing), its C(WOW6432Node) copy, and
     C(HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod)); a file that
     deletes any other key is refused before anything is sent.
+  - A file that would change the C(GracePeriod) key (such as a M(remote_desktop.licensing.grace_period) reset's backup) is
+    refused before anything is written, because Windows lets only the Remote Desktop Services service (NETWORK SERVICE) change
+    that key. A C(GracePeriod) block the host already matches is no change and does not stop the rest of the file.
   - Key permissions. A C(.reg) file has no place for ACLs, so this collection's backups record the DACL of each
     C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing) key (C(D:) alone for a key that only inherits) as a comment line right after the key's line,
     C(; remote_desktop.licensing dacl:) followed by the DACL in SDDL (regedit and C(reg import) skip it). The

@@ -20,6 +20,7 @@ import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _dacl, _regfile, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._licensing import GRACE_PERIOD_KEY
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_id, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
@@ -81,6 +82,17 @@ def _block_dacl(key: RegKey, path: str) -> str | None:
     except _dacl.DaclError as exc:
         raise AgentError(f"[{key.path}] DACL comment: {exc}. Nothing was sent; export the key again or remove the "
                          "comment line.") from None
+
+
+def _refuse_grace_period_write(path: str) -> None:
+    """Only a change is refused: a file whose GracePeriod block the host already matches restores the rest."""
+    if (path.lower() + "\\").startswith(GRACE_PERIOD_KEY.lower() + "\\"):
+        raise AgentError(
+            f"[{registry.display_path(path)}] would change the grace period key, and registry_restore does not write "
+            "there: Windows lets only the Remote Desktop Services service (NETWORK SERVICE) change it (Administrators "
+            "may only read it), and this collection takes ownership of it only to delete the timebomb value "
+            "(grace_period). A grace_reset backup is the record of what the reset deleted. Nothing was written; "
+            "remove that block from the file to restore the rest.")
 
 
 def _parent(lower: str) -> str:
@@ -196,6 +208,7 @@ class Plan:
         doomed = [key for key in self._subtree(lower) if self.state.get(key) is not None]
         if not doomed:
             return
+        _refuse_grace_period_write(block.path)
         self.ops.append({"id": f"key{len(self.ops)}", "op": "delete_tree", "path": block.path, "view": 64})
         self.lines.append((f"[{registry.display_path(block.path)}] with {len(doomed)} key(s)", "(deleted)"))
         for key in doomed:
@@ -207,6 +220,7 @@ class Plan:
         lower = block.path.lower()
         self.work += 1
         if self.state.get(lower) is None:
+            _refuse_grace_period_write(block.path)
             self.ops.append({"id": f"key{len(self.ops)}", "op": "create_key", "path": block.path, "view": 64})
             shown = f"[{registry.display_path(block.path)}]"
             self.lines.append((f"{shown} (absent)", f"{shown} (key created)"))
@@ -219,6 +233,7 @@ class Plan:
             change = Change(Wanted(block.path, name, 64, value), stored[1] if stored else None, value)
             if not change.changed:
                 continue
+            _refuse_grace_period_write(block.path)
             index = len(self.changes)
             self.changes.append(change)
             op = write_ops([change])[0]

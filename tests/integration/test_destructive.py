@@ -3,6 +3,8 @@ itself restores; dropped connections and denied access never give a false succes
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile as regfile
@@ -154,6 +156,31 @@ def test_grace_reset_backs_up_takes_ownership_and_restores_the_acl(fleet, run, t
     again, _stats, _output = run("grace_period.yml", GRACE_HOST, state="reset", acknowledge_lab_use=True, restart="if_changed",
                                  backup_dir=str(tmp_path / "b"))
     assert again["changed"] is False
+
+
+def test_a_grace_reset_backup_is_refused_by_registry_restore_before_anything_is_written(fleet, run, tmp_path):
+    """Windows lets only NETWORK SERVICE change the GracePeriod key: the restore says so instead of failing on access
+    denied after a backup, and a file whose GracePeriod block the host already matches restores the rest."""
+    fleet.reset_host(GRACE_HOST, "grace_expired")
+    result, _stats, _output = run("grace_period.yml", GRACE_HOST, state="reset", acknowledge_lab_use=True,
+                                  backup_dir=str(tmp_path / "b"))
+    assert result["changed"] is True
+    fleet.reset_stats()
+    restored, stats, _output = run("registry_restore.yml", GRACE_HOST, src=result["backup_file"], backup=True,
+                                   backup_dir=str(tmp_path / "b"))
+    assert restored["failed"] is True
+    assert "would change the grace period key, and registry_restore does not write there" in restored["msg"]
+    assert "NETWORK SERVICE" in restored["msg"] and "Nothing was written" in restored["msg"]
+    assert stats["writes"] == 0 and backups(tmp_path / "b") == [result["backup_file"]]
+    assert fleet.value(GRACE_HOST, GRACE, TIMEBOMB) is None
+    # The file before the reset matches a host whose timebomb is back: nothing to write, nothing refused.
+    fleet.reset_host(GRACE_HOST, "grace_expired")
+    with open(result["backup_file"], "rb") as handle:
+        (key,) = regfile.parse(regfile.decode(handle.read()))
+    fleet.reset_host(GRACE_HOST, "grace_expired", registry={GRACE: {
+        TIMEBOMB: {"type": "binary", "data": base64.b64encode(key.values[TIMEBOMB][1]).decode()}}})
+    same, stats, _output = run("registry_restore.yml", GRACE_HOST, src=result["backup_file"])
+    assert same.get("failed") is not True and same["changed"] is False, same
 
 
 def test_grace_reset_with_restart_starts_a_new_grace_period(fleet, run, tmp_path):
