@@ -47,6 +47,7 @@ OPEN_TABLE_ROWS = 200
 # dropped while loading, so 10,000 results do not stay in memory whole.
 SAVED_KEYS = ("run_id", "read_at", "saved_at", "unreachable", "failed", "msg")
 LICENSING_KEYS = ("mode", "license_servers", "grace_period", "os", "role", "warnings")
+UNKNOWN_CLASS_WARNING = "grace class unknown, " + _drift.GRACE_MEANINGS["unknown"]
 
 # Fleet queries, kept as jmespath expressions so administrators can reuse them on report.json.
 QUERIES = {
@@ -109,7 +110,7 @@ def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int
     grace_class = _drift.grace_class(licensing, thresholds["warning_days"], thresholds["critical_days"])
     warnings = list(base["warnings"]) + [str(item) for item in licensing.get("warnings") or []]
     if grace_class == "unknown":
-        warnings.append("grace class unknown, " + _drift.GRACE_MEANINGS["unknown"])
+        warnings.append(UNKNOWN_CLASS_WARNING)
     return {
         **base, "status": "ok",
         "os": (licensing.get("os") or {}).get("server_version"),
@@ -119,6 +120,22 @@ def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int
         "licensing_configured": _drift.licensing_configured(licensing),
         "drift": drift, "drift_count": None if drift is None else len(drift), "warnings": warnings,
     }
+
+
+def reclass(record: dict[str, t.Any], grace_class: str) -> None:
+    """A record's grace class set again (the diagnosis knows more), with the warning that goes with "unknown"."""
+    warnings = [warning for warning in record.get("warnings") or [] if warning != UNKNOWN_CLASS_WARNING]
+    if grace_class == "unknown":
+        warnings.append(UNKNOWN_CLASS_WARNING)
+    record.update(grace_class=grace_class, warnings=warnings)
+
+
+def grace_summary(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> dict[str, t.Any]:
+    """The parts of the summary that follow from the hosts' grace classes."""
+    document = {"hosts": hosts}
+    return {"by_grace_class": _counts(jmespath.search(QUERIES["classes"], document)),
+            "critical_hosts": jmespath.search(QUERIES["critical"], document),
+            "grace_histogram": chart.histogram(hosts, thresholds)}
 
 
 def _counts(values: list[t.Any]) -> dict[str, int]:
@@ -140,11 +157,10 @@ def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline:
         "hosts": len(hosts), "reachable": found["reachable"],
         "unreachable": found["unreachable"], "failed": found["failed"],
         "missing": [item["host"] for item in hosts if item["status"] == "missing"],
-        "by_mode": _counts(found["modes"]), "by_os": _counts(found["systems"]), "by_grace_class": _counts(found["classes"]),
+        "by_mode": _counts(found["modes"]), "by_os": _counts(found["systems"]),
         "drift_checked": bool(baseline), "drifted_hosts": found["drifted"] if baseline else [],
-        "critical_hosts": found["critical"], "stale": found["stale"],
-        "excluded_stale": [item["host"] for item in hosts if item["status"] == "stale"],
-        "hosts_source": hosts_source, "grace_histogram": chart.histogram(hosts, thresholds),
+        "stale": found["stale"], "excluded_stale": [item["host"] for item in hosts if item["status"] == "stale"],
+        "hosts_source": hosts_source, **grace_summary(hosts, thresholds),
     }
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "run_id": run_id or None,
             "thresholds": thresholds, "baseline": baseline or None, "summary": summary, "hosts": hosts}

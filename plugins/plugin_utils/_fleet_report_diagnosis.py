@@ -18,6 +18,7 @@ import os
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis, _paths
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._fleet_report import csv_cell
 
 DIAGNOSIS_CSV_COLUMNS = ("host", "state", "grace_class", "finding_id", "severity", "summary", "remedy")
@@ -100,16 +101,10 @@ def attach(report: dict[str, t.Any], results: dict[str, dict[str, t.Any]], thres
         diagnosis = (results.get(record["host"]) or {}).get("diagnosis")
         if record["status"] == "ok" and diagnosis and record.get("grace_class") is not None:
             licensing = {"grace_period": {"days_left": record.get("grace_days_left")}}
-            record["grace_class"] = _diagnosis.grace_class(licensing, diagnosis, thresholds["warning_days"],
-                                                           thresholds["critical_days"], record["grace_class"])
-    summary = report["summary"]
-    classes: dict[str, int] = {}
-    for record in report["hosts"]:
-        if record["status"] == "ok":
-            key = record["grace_class"] or "unknown"
-            classes[key] = classes.get(key, 0) + 1
-    summary["by_grace_class"] = dict(sorted(classes.items()))
-    summary["critical_hosts"] = [record["host"] for record in report["hosts"] if record["grace_class"] == "critical"]
+            fleet.reclass(record, _diagnosis.grace_class(licensing, diagnosis, thresholds["warning_days"],
+                                                         thresholds["critical_days"], record["grace_class"]))
+    # Counts, critical hosts and the histogram follow the classes as they are now.
+    report["summary"].update(fleet.grace_summary(report["hosts"], thresholds))
     return report
 
 

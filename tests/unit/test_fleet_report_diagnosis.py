@@ -70,3 +70,20 @@ def test_a_damaged_saved_result_is_a_clear_error_naming_the_file(tmp_path):
     (tmp_path / "rdsh1.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(section.DiagnosisFileError, match=r"rdsh1\.json is not a saved diagnose result.*Run the diagnose playbook"):
         section.load(str(tmp_path))
+
+
+def test_a_diagnosis_that_verifies_the_class_leaves_no_unknown_behind():
+    """Configured, grace ended, license server working: the table, the warnings, the counts and the histogram
+    all say ok; none of them still says "unknown, not verified"."""
+    from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
+
+    host = {"host": "rdsh2", "status": "ok", "grace_class": "unknown", "grace_days_left": 0,
+            "warnings": ["a note from the host", fleet.UNKNOWN_CLASS_WARNING]}
+    report = fleet.build([host], THRESHOLDS, None, "2026-11-28T00:00:00Z")
+    assert report["summary"]["by_grace_class"] == {"unknown": 1}
+    section.attach(report, {"rdsh2": RESULTS["rdsh2"]}, THRESHOLDS)
+    (record,) = report["hosts"]
+    assert record["grace_class"] == "ok" and record["warnings"] == ["a note from the host"]
+    assert report["summary"]["by_grace_class"] == {"ok": 1}
+    ended = report["summary"]["grace_histogram"][0]
+    assert ended["label"].startswith("ended") and ended["by_class"] == {"ok": 1}
