@@ -149,6 +149,11 @@ def test_without_an_inventory_the_run_manifest_lists_hosts_without_a_result(flee
     assert listed.rc == 0, listed.output
     summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["summary"]
     assert summary["hosts_source"] == "hosts" and summary["hosts"] == 2 and summary["missing"] == []
+    # A misspelt group is an error, not a quiet fall back to the manifest.
+    typo = run_playbook("remote_desktop.licensing.fleet_report", fleet.inventory, str(tmp_path / "unused"),
+                        {"report_dir": str(tmp_path), "report_hosts": "rds_sesion_hosts"})
+    assert typo.rc != 0
+    assert "report_hosts 'rds_sesion_hosts' matches no host in the inventory" in " ".join(typo.output.split())
 
 
 def test_a_run_writes_its_manifest_once_and_slices_add_theirs(fleet, tmp_path):
