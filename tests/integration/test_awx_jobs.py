@@ -87,6 +87,21 @@ def test_a_bad_grace_days_answer_fails_the_job_before_any_host_is_read(fleet, tm
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
 
 
+def test_batch_answers_left_empty_take_the_defaults_and_bad_ones_are_named(fleet, tmp_path):
+    """Optional survey questions arrive as "" when left empty; a typo must fail with words, not a traceback."""
+    for host in DRIFTING:
+        fleet.reset_host(host, "per_user")
+    empty = job(fleet, tmp_path / "empty", "drift_check.yml", {**SURVEY, "batch_size": "", "max_fail_percentage": ""},
+                cmdline="--check")
+    assert empty.status == "successful", empty.stdout.read()[-3000:]
+    fleet.reset_stats()
+    typo = job(fleet, tmp_path / "typo", "drift_check.yml", {**SURVEY, "batch_size": "ten"}, cmdline="--check")
+    text = typo.stdout.read()
+    assert typo.status == "failed" and "Unexpected Exception" not in text
+    assert "batch_size must be a number of hosts (10) or a percentage (25%)" in " ".join(text.split())
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+
+
 def test_scheduled_check_job_without_drift_is_green_with_nothing_changed(fleet, tmp_path):
     for host in DRIFTING:
         fleet.reset_host(host, "per_user")
