@@ -37,7 +37,8 @@ GPO_ADVICE = (
     "Change the GPO that sets it (Computer Configuration > Administrative Templates > Windows Components > "
     "Remote Desktop Services > Remote Desktop Session Host > Licensing; 'gpresult /scope computer /h report.html' "
     "on the host shows which GPO wins), or set scope: policy to manage the policy values on hosts without a "
-    "domain GPO, or set policy_conflict: warn to write the local value anyway."
+    "domain GPO, or set policy_conflict: warn to write the local value anyway (in the configure_licensing role: "
+    "configure_licensing_scope and configure_licensing_policy_conflict)."
 )
 
 Lookup = t.Callable[[Wanted], t.Any]
@@ -70,7 +71,8 @@ def parse_request(args: dict[str, t.Any]) -> Request:
     if servers is not None:
         if clear and servers:
             raise AnsibleActionFail("clear_license_servers: true asks for an empty list, but license_servers lists "
-                                    "servers; give one or the other.")
+                                    "servers; give one or the other (in the configure_licensing role: "
+                                    "configure_licensing_clear_license_servers, configure_licensing_license_servers).")
         if not servers and not clear:
             raise AnsibleActionFail("license_servers is an empty list. To remove every configured license server, also "
                                     "set clear_license_servers: true; to leave the servers alone, leave license_servers out.")
