@@ -81,7 +81,13 @@ def licensing_report(host: str, result: dict[str, t.Any], options: dict[str, t.A
 
 
 def _change_line(host: str, result: dict[str, t.Any], done: str) -> str:
+    status = _status(result)
+    if status != "ok":
+        # A write whose answer was lost reports changed with its failure: the message says what the host holds.
+        return f"{host}: {status.upper()}{' (possibly changed)' if result.get('changed') else ''}: {_error(result)}"
     parts = [done if result.get("changed") else "no change"]
+    if result.get("changed") and result.get("policy_overrides"):
+        parts.append("Group Policy overrides it, so it has no effect while the policy is set")
     if result.get("restarted"):
         parts.append("TermService restarted")
     elif result.get("restart_required"):
@@ -92,7 +98,8 @@ def _change_line(host: str, result: dict[str, t.Any], done: str) -> str:
 
 
 def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
-    record = {"host": host, "changed": bool(result.get("changed")), "before": result.get("before"), "after": result.get("after"),
+    record = {"host": host, "status": _status(result), "error": _error(result),
+              "changed": bool(result.get("changed")), "before": result.get("before"), "after": result.get("after"),
               "restart_required": bool(result.get("restart_required")), "restarted": bool(result.get("restarted")),
               "policy_conflicts": result.get("policy_conflicts") or [], "backup_file": result.get("backup_file"),
               "warnings": result.get("warnings") or []}
@@ -101,14 +108,16 @@ def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, 
 
 def mslicensing_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
     removed = result.get("removed") or {}
-    record = {"host": host, "changed": bool(result.get("changed")), "removed": removed,
+    record = {"host": host, "status": _status(result), "error": _error(result), "changed": bool(result.get("changed")),
+              "removed": removed,
               "recreated": result.get("recreated"), "backup_file": result.get("backup_file")}
     entries = sum(int((view or {}).get("store_entries") or 0) for view in removed.values())
     return record, _change_line(host, result, f"client license cache cleared ({entries} stored license(s))")
 
 
 def grace_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
-    record = {"host": host, "changed": bool(result.get("changed")), "deleted": result.get("deleted"),
+    record = {"host": host, "status": _status(result), "error": _error(result), "changed": bool(result.get("changed")),
+              "deleted": result.get("deleted"),
               "restart_required": bool(result.get("restart_required")), "restarted": bool(result.get("restarted")),
               "backup_file": result.get("backup_file")}
     return record, _change_line(host, result, "grace period reset")
@@ -169,7 +178,8 @@ def fleet_line(kind: str, records: dict[str, dict[str, t.Any]]) -> str:
         pending = sorted(host for host, record in records.items() if record.get("restart_required"))
         return (f"Changed {len(changed)} of {total} host(s)" + (f": {', '.join(changed)}" if changed else "")
                 + (f"; TermService restarted on {', '.join(restarts)}" if restarts else "")
-                + (f"; restart pending on {', '.join(pending)}" if pending else ""))
+                + (f"; restart pending on {', '.join(pending)}" if pending else "")
+                + (f"; failed or unreachable: {', '.join(down)}" if down else ""))
     if kind == "diagnose":
         states: dict[str, list[str]] = {}
         for host, record in sorted(records.items()):

@@ -41,6 +41,26 @@ def test_change_lines_say_restarts_and_backups():
         "Changed 2 of 2 host(s): a, b; TermService restarted on a; restart pending on b"
 
 
+def test_change_records_and_lines_keep_failed_and_unreachable_hosts():
+    """A host that failed (or whose answer was lost after it changed) is in the records with its error, never
+    counted as unchanged or left out."""
+    lost = {"failed": True, "changed": True, "msg": "The connection was lost after the write was sent; it may be PARTLY APPLIED."}
+    record, line = _batch.configure_licensing("a", lost, OPTIONS)
+    assert record["status"] == "failed" and record["changed"] is True and "PARTLY APPLIED" in record["error"]
+    assert line.startswith("a: FAILED (possibly changed): The connection was lost")
+    down, line = _batch.grace_reset("b", {"unreachable": True, "msg": "refused"}, OPTIONS)
+    assert (down["status"], line) == ("unreachable", "b: UNREACHABLE: refused")
+    cleared = _batch.mslicensing_reset("c", {"changed": False}, OPTIONS)[0]
+    assert cleared["status"] == "ok" and cleared["error"] is None
+    assert _batch.fleet_line("configure_licensing", {"a": record, "c": cleared}) == \
+        "Changed 1 of 2 host(s): a; failed or unreachable: a"
+
+
+def test_a_change_group_policy_overrides_says_so_in_its_line():
+    _record, line = _batch.configure_licensing("a", {"changed": True, "policy_overrides": True}, OPTIONS)
+    assert line == "a: licensing changed; Group Policy overrides it, so it has no effect while the policy is set"
+
+
 def test_diagnose_records_each_host_from_its_two_results():
     skipped = {"skipped": True, "skip_reason": "Conditional result was False"}
     diagnosis = {"state": "critical", "findings": [{"id": "no_license_server"}, {"id": "grace_ending_without_license_server"}]}
