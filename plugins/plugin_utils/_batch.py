@@ -48,6 +48,8 @@ def grace_report(host: str, result: dict[str, t.Any], options: dict[str, t.Any])
               "read_at": result.get("read_at"), "error": _error(result)}
     if status != "ok":
         return record, f"{host}: {status}, not read ({record['error']})"
+    if klass == "not_applicable":
+        return record, f"{host}: NOT_APPLICABLE, not an RD Session Host (no grace period), mode {record['mode']}"
     days = "?" if record["days_left"] is None else record["days_left"]
     return record, (f"{host}: {klass.upper()} {days} grace day(s) left, mode {record['mode']}, license servers "
                     f"{_drift.text(record['license_servers'])}{'; ' + str(len(record['warnings'])) + ' warning(s)' if record['warnings'] else ''}")

@@ -93,3 +93,10 @@ def test_paths_inside_an_installed_collection_are_refused(path, inside):
             _controller_paths.refuse_inside_collection(path, "report_dir")
     else:
         assert _controller_paths.refuse_inside_collection(path, "report_dir") == os.path.abspath(os.path.expanduser(path))
+
+
+def test_a_client_in_the_grace_report_is_named_as_not_a_session_host():
+    client = {"licensing": {"mode": {"effective_name": "not_configured"}, "grace_period": {"state": "not_applicable"}}}
+    record, line = _batch.grace_report("pc1", client, OPTIONS)
+    assert record["class"] == "not_applicable" and "?" not in line
+    assert line == "pc1: NOT_APPLICABLE, not an RD Session Host (no grace period), mode not_configured"
