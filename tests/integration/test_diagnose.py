@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 
 import jsonschema
 import pytest
@@ -79,6 +80,15 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
     healthy = next(host for host, scenario in scenario_of(fleet).items() if scenario == "per_user")
     assert results[healthy]["diagnosis"]["notes"] == [
         "ls02.example.test is not in the inventory: diagnosed from the session host's view alone."]
+    # One task per session host: license servers are read in a play of their own, so no session host skips their
+    # task (a license server skips the session host task). Only the first host of each play also runs that play's
+    # run_once steps (argument check, views, report).
+    tasks = {host: sum(int(count) for count in counts) for host, *counts in
+             re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)",
+                        run.output, re.M)}
+    assert set(tasks) == set(fleet.hosts()), run.output
+    session_hosts = [tasks[host] for host, scenario in scenario_of(fleet).items() if scenario not in LICENSE_SERVERS]
+    assert sorted(session_hosts)[:-1] == [1] * (len(session_hosts) - 1), tasks
     stats = fleet.stats()
     # The diagnosis itself: one WinRM command (one powershell.exe) per host, nothing written.
     assert {host: counters["commands"] for host, counters in stats.items()} == {
