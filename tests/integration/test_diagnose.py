@@ -11,6 +11,7 @@ import re
 
 import jsonschema
 import pytest
+import yaml
 
 from tests.helpers.browser import needs_browser, rendered_dom
 from tests.helpers.fleet import SimFleet, run_playbook
@@ -111,6 +112,33 @@ def test_a_play_with_no_host_of_the_diagnose_groups_fails_before_contacting_any_
     assert "is in diagnose_session_host_group (vdi_session_hosts) or diagnose_license_server_group (lic_servers)" in run.output
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
     assert not (tmp_path / "r" / "diagnosis").exists()
+
+
+def test_license_server_group_set_in_the_inventory_is_refused_before_any_session_host_is_contacted(fleet, tmp_path):
+    """The play that reads the license servers finds them by host pattern, which sees extra variables only: a group name
+    set in the inventory leaves them unread, and the run stops naming them and the fix instead of diagnosing without them."""
+    with open(fleet.inventory, encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    groups = inventory["all"]["children"]
+    groups["lic_servers"] = groups.pop("rds_license_servers")
+    inventory["all"].setdefault("vars", {})["diagnose_license_server_group"] = "lic_servers"
+    renamed = tmp_path / "inventory.yml"
+    renamed.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.diagnose", str(renamed), str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "target_hosts": "lic_servers:rds_session_hosts"})
+    assert run.rc != 0, run.output
+    assert "(group lic_servers, diagnose_license_server_group) were not read" in run.output, run.output
+    assert "-e diagnose_license_server_group=lic_servers" in run.output
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+    # The fix the message names: the group as an extra variable.
+    fixed = run_playbook("remote_desktop.licensing.diagnose", str(renamed), str(tmp_path / "f"),
+                         {"report_dir": str(tmp_path / "f"), "target_hosts": "lic_servers:rds_session_hosts",
+                          "diagnose_license_server_group": "lic_servers"})
+    assert fixed.rc == 0, fixed.output
+    results = _load(tmp_path / "f" / "diagnosis")
+    assert {host for host, result in results.items() if result["role"] == "license_server"} == {
+        host for host, scenario in scenario_of(fleet).items() if scenario in LICENSE_SERVERS}
 
 
 def _load(directory) -> dict[str, dict]:
