@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 
 import jsonschema
 import pytest
+import yaml
 
 from tests.helpers.browser import needs_browser, rendered_dom
 from tests.helpers.fleet import SimFleet, run_playbook
@@ -79,6 +81,15 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
     healthy = next(host for host, scenario in scenario_of(fleet).items() if scenario == "per_user")
     assert results[healthy]["diagnosis"]["notes"] == [
         "ls02.example.test is not in the inventory: diagnosed from the session host's view alone."]
+    # One task per session host: license servers are read in a play of their own, so no session host skips their
+    # task (a license server skips the session host task). Only the first host of each play also runs that play's
+    # run_once steps (argument check, views, report).
+    tasks = {host: sum(int(count) for count in counts) for host, *counts in
+             re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)",
+                        run.output, re.M)}
+    assert set(tasks) == set(fleet.hosts()), run.output
+    session_hosts = [tasks[host] for host, scenario in scenario_of(fleet).items() if scenario not in LICENSE_SERVERS]
+    assert sorted(session_hosts)[:-1] == [1] * (len(session_hosts) - 1), tasks
     stats = fleet.stats()
     # The diagnosis itself: one WinRM command (one powershell.exe) per host, nothing written.
     assert {host: counters["commands"] for host, counters in stats.items()} == {
@@ -101,6 +112,33 @@ def test_a_play_with_no_host_of_the_diagnose_groups_fails_before_contacting_any_
     assert "is in diagnose_session_host_group (vdi_session_hosts) or diagnose_license_server_group (lic_servers)" in run.output
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
     assert not (tmp_path / "r" / "diagnosis").exists()
+
+
+def test_license_server_group_set_in_the_inventory_is_refused_before_any_session_host_is_contacted(fleet, tmp_path):
+    """The play that reads the license servers finds them by host pattern, which sees extra variables only: a group name
+    set in the inventory leaves them unread, and the run stops naming them and the fix instead of diagnosing without them."""
+    with open(fleet.inventory, encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    groups = inventory["all"]["children"]
+    groups["lic_servers"] = groups.pop("rds_license_servers")
+    inventory["all"].setdefault("vars", {})["diagnose_license_server_group"] = "lic_servers"
+    renamed = tmp_path / "inventory.yml"
+    renamed.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.diagnose", str(renamed), str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "target_hosts": "lic_servers:rds_session_hosts"})
+    assert run.rc != 0, run.output
+    assert "(group lic_servers, diagnose_license_server_group) were not read" in run.output, run.output
+    assert "-e diagnose_license_server_group=lic_servers" in run.output
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+    # The fix the message names: the group as an extra variable.
+    fixed = run_playbook("remote_desktop.licensing.diagnose", str(renamed), str(tmp_path / "f"),
+                         {"report_dir": str(tmp_path / "f"), "target_hosts": "lic_servers:rds_session_hosts",
+                          "diagnose_license_server_group": "lic_servers"})
+    assert fixed.rc == 0, fixed.output
+    results = _load(tmp_path / "f" / "diagnosis")
+    assert {host for host, result in results.items() if result["role"] == "license_server"} == {
+        host for host, scenario in scenario_of(fleet).items() if scenario in LICENSE_SERVERS}
 
 
 def _load(directory) -> dict[str, dict]:
