@@ -3,6 +3,7 @@ writes and answers the same with --check, configuration in batches, role argumen
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -231,3 +232,33 @@ def test_crossed_grace_thresholds_are_refused(fleet, tmp_path, name, prefix):
     assert run.rc != 0
     assert "critical_days (30) must not be more than warning_days (7)" in run.output
     assert f"{prefix}_critical_days and {prefix}_warning_days" in run.output
+
+
+@pytest.mark.parametrize("name, result_key", [("drift_check", "drift_check"), ("grace_report", "grace_report"),
+                                              ("configure_licensing", "configure_licensing")])
+def test_failed_and_unreachable_hosts_stay_in_the_lines_records_and_files(fleet, tmp_path, name, result_key):
+    """A scheduled job must not show fewer hosts than it targeted: a host that could not be read is listed with its
+    error, and a result file left from an earlier run is replaced, never left looking current."""
+    for host, scenario in (("fresh-01", "fresh"), ("per-device-02", "per_device")):
+        fleet.reset_host(host, scenario)
+    fleet.set_faults("fresh-01", {"refused": True})
+    fleet.set_faults("per-device-02", {"access_denied": [CORE]})
+    results_dir = tmp_path / "results"
+    results_dir.mkdir()
+    (results_dir / "fresh-01.json").write_text('{"status": "ok", "run_id": "an-old-run"}', encoding="utf-8")
+    extra = {f"{name}_results_dir": str(results_dir)} if name != "configure_licensing" else {}
+    try:
+        run = play(fleet, name, tmp_path / "unused", ["--check"], **extra)
+    finally:
+        fleet.set_faults("fresh-01", {})
+        fleet.set_faults("per-device-02", {})
+    assert run.rc != 0  # the job is not green: two hosts were not read
+    text = " ".join(run.output.split())
+    assert "fresh-01: " in text and "per-device-02: " in text
+    lines = [line for line in run.output.splitlines()
+             if re.match(r'\s*"(\[check mode\] )?(fresh-01|per-device-02):', line)]
+    assert len(lines) == 2 and all(("unreachable" in line.lower() or "failed" in line.lower()) for line in lines), lines
+    assert "Access denied on HKLM:" in text
+    if extra:
+        saved = json.loads((results_dir / "fresh-01.json").read_text(encoding="utf-8"))
+        assert saved["status"] == "unreachable" and saved["run_id"] != "an-old-run"
