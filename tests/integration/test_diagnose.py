@@ -114,6 +114,16 @@ def test_a_play_with_no_host_of_the_diagnose_groups_fails_before_contacting_any_
     assert not (tmp_path / "r" / "diagnosis").exists()
 
 
+def test_a_misspelt_group_name_fails_before_any_session_host_is_contacted(fleet, tmp_path):
+    """-e diagnose_license_server_group=rds_license_server (no such group) would drop every license server silently."""
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "diagnose_license_server_group": "rds_license_server"})
+    assert run.rc != 0, run.output
+    assert "diagnose_license_server_group 'rds_license_server' is not a group of this inventory" in " ".join(run.output.split())
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+
+
 def test_license_server_group_set_in_the_inventory_is_refused_before_any_session_host_is_contacted(fleet, tmp_path):
     """The play that reads the license servers finds them by host pattern, which sees extra variables only: a group name
     set in the inventory leaves them unread, and the run stops naming them and the fix instead of diagnosing without them."""

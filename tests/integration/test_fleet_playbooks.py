@@ -224,7 +224,7 @@ def test_a_server_list_cut_by_key_value_extra_vars_is_refused_before_any_write(f
     assert all(counters["writes"] == 0 for counters in fleet.stats().values())
 
 
-@pytest.mark.parametrize("name, prefix", [("grace_report", "grace_report")])
+@pytest.mark.parametrize("name, prefix", [("grace_report", "grace_report"), ("diagnose", "diagnose")])
 def test_crossed_grace_thresholds_are_refused(fleet, tmp_path, name, prefix):
     """Critical is the band below warning; 7 and 30 the wrong way round would class every host wrongly."""
     run = play(fleet, name, tmp_path / "out", **{f"{prefix}_warning_days": "7", f"{prefix}_critical_days": "30",
