@@ -72,6 +72,9 @@ class AgentRuntime:
         """Run one agent invocation; returns stdout (one JSON document), as the agent prints it."""
         try:
             agent, request = self.payload.split_stdin_line(stdin)
+        except self.payload.BootstrapFailure as failure:
+            # Decoded as the bootstrap decodes (Ascii85, DeflateStream); where it fails, its catch block answers.
+            return (self.payload.BOOTSTRAP_FAILURE % failure.exception_type + "\r\n").encode("utf-8")
         except (UnicodeDecodeError, ValueError, zlib.error, binascii.Error) as exc:
             return _dump({"ok": False, "error": {"kind": "internal", "message": f"bad request line: {exc}", "path": None}})
         digest = hashlib.sha256(agent.encode("utf-8")).hexdigest()
