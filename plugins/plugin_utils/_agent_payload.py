@@ -202,6 +202,8 @@ def bootstrap_ascii85_bytes(part: str) -> bytes:
     try:
         digits = (part + "uuuu").encode("latin-1")
     except UnicodeEncodeError:
+        # A character above 255 fails the [byte[]] cast, which PowerShell reports as a RuntimeException (reasoned from
+        # the 5.1 documentation, not seen on a host; rds-sim never gets here, it takes ASCII lines only).
         raise BootstrapFailure("System.Management.Automation.RuntimeException") from None
     for digit in digits:
         # $rlN = $rlN * 85 + $rlC - 33
