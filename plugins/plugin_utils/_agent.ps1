@@ -16,9 +16,10 @@ function Get-Field {
     return $Default
 }
 
+# An error is a kind, and either what .NET said (message) or a reason and its values (detail) that the controller words.
 function New-OpError {
-    param([string]$Kind, [string]$Message, $Path = $null)
-    return [ordered]@{ ok = $false; error = [ordered]@{ kind = $Kind; message = $Message; path = $Path } }
+    param([string]$Kind, $Message, $Path = $null, $Reason = $null, $Detail = $null)
+    return [ordered]@{ ok = $false; error = [ordered]@{ kind = $Kind; message = $Message; path = $Path; reason = $Reason; detail = $Detail } }
 }
 
 # The CimException in an exception chain, or $null.
@@ -372,7 +373,7 @@ function Invoke-SetValue {
     $path = [string](Get-Field $Op 'path' '')
     $name = [string](Get-Field $Op 'name' '')
     $type = [string](Get-Field $Op 'type' '')
-    if (-not $ValueKinds.ContainsKey($type)) { return New-OpError 'invalid_argument' ('unknown value type: ' + $type) $path }
+    if (-not $ValueKinds.ContainsKey($type)) { return New-OpError 'invalid_argument' $null $path 'value_type' $type }
     $data = ConvertFrom-WireData $type (Get-Field $Op 'data')
     $base = Open-LocalMachine (Get-Field $Op 'view' 64)
     try {
@@ -380,7 +381,7 @@ function Invoke-SetValue {
         $key = $base.CreateSubKey($path)
         try {
             $undo = New-UndoRecord $Op $key $name $missing
-            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' ('set_value refused: ' + $undo.unknown + $UnknownKindReason) $path }
+            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' $null $path 'unknown_kind' @('set_value', $undo.unknown) }
             $null = $Journal.Add($undo)
             $key.SetValue($name, $data, $ValueKinds[$type])
             $stored = ConvertTo-WireValue $key $name (Get-Field $Op 'view' 64) $path
@@ -402,7 +403,7 @@ function Invoke-DeleteValue {
         try {
             $undo = New-UndoRecord $Op $key $name $null
             if (-not $undo.had_value) { return [ordered]@{ ok = $true; existed = $false } }
-            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' ('delete_value refused: ' + $undo.unknown + $UnknownKindReason) $path }
+            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' $null $path 'unknown_kind' @('delete_value', $undo.unknown) }
             $null = $Journal.Add($undo)
             $key.DeleteValue($name, $false)
             return [ordered]@{ ok = $true; existed = $true }
@@ -531,7 +532,7 @@ function Invoke-RestartService {
                 if ($null -ne $_.Exception.InnerException) { $cause = $cause + ' (' + [string]$_.Exception.InnerException.Message + ')' }
                 $final = Restore-ServiceRunning $controller $timeout
                 $report[[string]$name] = [ordered]@{ status = $final; restarted_dependents = @() }
-                $restartError = New-OpError 'service_error' ('restarting ' + $name + ' failed: ' + $cause + '; after one more start it is ' + $final) $null
+                $restartError = New-OpError 'service_error' $null $null 'restart' @([string]$name, $cause, $final)
                 $restartError['services'] = $report
                 return $restartError
             }
@@ -552,8 +553,6 @@ $DestructiveRoots = @(
     'SOFTWARE\Wow6432Node\Microsoft\MSLicensing',
     'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
 )
-# Why set_value, delete_value and delete_tree refuse values of kinds outside the seven (their undo would not be exact).
-$UnknownKindReason = ' is a registry kind the agent cannot write back exactly (a rollback would change it); remove or convert it first'
 # write_file saves here, below %ProgramData%.
 $BackupDirectory = 'RemoteDesktopLicensing\Backups'
 $GracePeriodPath = 'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
@@ -619,7 +618,7 @@ function Invoke-DeleteTree {
     $path = [string](Get-Field $Op 'path' '')
     $view = Get-Field $Op 'view' 64
     if (-not (Test-DestructiveAllowed $path)) {
-        return New-OpError 'invalid_argument' ('delete_tree is refused outside the destructive allow-list: ' + $path) $path
+        return New-OpError 'invalid_argument' $null $path 'outside_destructive'
     }
     $base = Open-LocalMachine $view
     try {
@@ -629,7 +628,7 @@ function Invoke-DeleteTree {
         try { Add-TreeKey $key $path $keys 100000 $view $true }
         finally { $key.Dispose() }
         $unknown = Find-UnknownValue $keys
-        if ($null -ne $unknown) { return New-OpError 'unsupported' ('delete_tree refused: ' + $unknown + $UnknownKindReason) $path }
+        if ($null -ne $unknown) { return New-OpError 'unsupported' $null $path 'unknown_kind' @('delete_tree', $unknown) }
         $null = $Journal.Add([ordered]@{ undo = 'tree'; view = $view; path = $path; tree = $keys.ToArray() })
         $base.DeleteSubKeyTree($path, $true)
         return [ordered]@{ ok = $true; existed = $true; keys = $keys.Count }
@@ -678,10 +677,10 @@ function Invoke-SetKeyDacl {
     $view = Get-Field $Op 'view' 64
     $sddl = [string](Get-Field $Op 'sddl' '')
     if (-not (Test-UnderRoot $path $DaclRoots)) {
-        return New-OpError 'invalid_argument' ('set_key_dacl is refused outside the DACL allow-list: ' + $path) $path
+        return New-OpError 'invalid_argument' $null $path 'outside_dacl'
     }
     if ($sddl -cnotmatch '^D:[A-Z]*(\([^()]*\))*$') {
-        return New-OpError 'invalid_argument' ('set_key_dacl takes a DACL only (D: and its ACEs; no owner, group or SACL): ' + $sddl) $path
+        return New-OpError 'invalid_argument' $null $path 'dacl_only' $sddl
     }
     $wanted = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
     $wanted.SetSecurityDescriptorSddlForm($sddl, [System.Security.AccessControl.AccessControlSections]::Access)
@@ -689,7 +688,7 @@ function Invoke-SetKeyDacl {
     try {
         $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
         $key = $base.OpenSubKey($path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
-        if ($null -eq $key) { return New-OpError 'not_found' ('set_key_dacl: the key does not exist: ' + $path) $path }
+        if ($null -eq $key) { return New-OpError 'not_found' $null $path 'no_key' }
         try {
             $before = Get-KeyDaclSddl $key
             $null = $Journal.Add([ordered]@{ undo = 'dacl'; view = $view; path = $path; name = ''; sddl = $before })
@@ -705,7 +704,7 @@ function Invoke-SetKeyDacl {
 function Invoke-WriteFile {
     param($Op)
     $name = [string](Get-Field $Op 'name' '')
-    if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' ('not a plain file name: ' + $name) }
+    if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' $null $null 'file_name' $name }
     $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) $BackupDirectory
     $null = [System.IO.Directory]::CreateDirectory($directory)
     $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
@@ -750,7 +749,7 @@ function Invoke-GraceReset {
     param($Op)
     $path = [string](Get-Field $Op 'path' '')
     if ($path.ToLowerInvariant() -ne $GracePeriodPath.ToLowerInvariant()) {
-        return New-OpError 'invalid_argument' ('grace_reset only acts on ' + $GracePeriodPath) $path
+        return New-OpError 'invalid_argument' $null $path 'grace_path'
     }
     $base = Open-LocalMachine 64
     $privileges = New-Object -TypeName System.Collections.ArrayList
@@ -767,10 +766,7 @@ function Invoke-GraceReset {
         }
         catch {
             if ((Get-ErrorKind $_.Exception) -ne 'access_denied') { throw }
-            $reason = 'Administrators may not even read the GracePeriod key or its permissions: ' + [string]$_.Exception.Message
-            $locked = New-OpError 'access_denied' $reason $path
-            $locked.error['reason'] = 'grace_key_locked'
-            return $locked
+            return New-OpError 'access_denied' $null $path 'grace_key_locked' ([string]$_.Exception.Message)
         }
         if ($names.Count -eq 0) {
             return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $original; acl_restored = $true }
@@ -826,7 +822,8 @@ function Get-WireText {
     return [string]$Data
 }
 
-# $null when the host holds what $Expect describes, else a sentence saying what it holds now.
+# $null when the host holds what $Expect describes, else what it holds now: @('gone'), @('appeared', type, data) or
+# @('differs', expected type, expected data, type, data) (the controller words it).
 function Test-Expectation {
     param($Op, $Expect)
     $path = [string](Get-Field $Op 'path' '')
@@ -844,15 +841,15 @@ function Test-Expectation {
     finally { $base.Dispose() }
     $wanted = [bool](Get-Field $Expect 'exists' $false)
     if ($null -eq $current) {
-        if ($wanted) { return 'the value was read as present and is now absent' }
+        if ($wanted) { return ,@('gone') }
         return $null
     }
-    $now = 'it now holds ' + [string]$current.type + ' ' + (Get-WireText ([string]$current.type) $current.data)
-    if (-not $wanted) { return 'the value was read as absent; ' + $now }
+    $now = @([string]$current.type, (Get-WireText ([string]$current.type) $current.data))
+    if (-not $wanted) { return ,(@('appeared') + $now) }
     $type = [string](Get-Field $Expect 'type' '')
     $same = ([string]$current.type -eq $type) -and ((Get-WireText $type $current.data) -ceq (Get-WireText $type (Get-Field $Expect 'data')))
     if ($same) { return $null }
-    return 'the decision was based on ' + $type + ' ' + (Get-WireText $type (Get-Field $Expect 'data')) + '; ' + $now
+    return ,(@('differs', $type, (Get-WireText $type (Get-Field $Expect 'data'))) + $now)
 }
 
 # Write requests never interleave on one host: each holds this machine-wide mutex (Global\ spans logon sessions) while
@@ -983,7 +980,7 @@ function Invoke-Operation {
     if ($name -eq 'service_status') { return Invoke-ServiceStatus $Op }
     if ($name -eq 'ls_connectivity') { return Invoke-LsConnectivity $Op }
     if ($name -eq 'license_server_checks') { return Invoke-LicenseServerChecks $Op }
-    return New-OpError 'invalid_argument' ('unknown operation: ' + $name)
+    return New-OpError 'invalid_argument' $null $null 'unknown_op' $name
 }
 
 function Get-HostFacts {
@@ -1014,13 +1011,13 @@ $Serializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSer
 $Serializer.MaxJsonLength = [int]::MaxValue
 try { $Request = $Serializer.DeserializeObject($RequestJson) }
 catch {
-    $Serializer.Serialize((New-OpError 'internal' ('the request is not valid JSON: ' + [string]$_.Exception.Message)))
+    $Serializer.Serialize((New-OpError 'internal' $null $null 'request_json' ([string]$_.Exception.Message)))
     return
 }
 
 $requested = [int](Get-Field $Request 'version' 0)
 if ($requested -ne $AgentProtocolVersion) {
-    $mismatch = New-OpError 'unsupported' ('agent protocol ' + $AgentProtocolVersion + ' cannot serve a request for protocol ' + $requested)
+    $mismatch = New-OpError 'unsupported' $null $null 'protocol' @($AgentProtocolVersion, $requested)
     $mismatch['version'] = $AgentProtocolVersion
     $Serializer.Serialize($mismatch)
     return
@@ -1039,10 +1036,9 @@ $writeMutex = $null
 $refusal = $null
 if ($rollbackOnError) {
     try { $writeMutex = Enter-WriteMutex }
-    catch { $refusal = New-OpError (Get-ErrorKind $_.Exception) ('the host-wide write lock could not be opened: ' + [string]$_.Exception.Message) }
+    catch { $refusal = New-OpError (Get-ErrorKind $_.Exception) $null $null 'lock' ([string]$_.Exception.Message) }
     if ($null -eq $writeMutex -and $null -eq $refusal) {
-        $refusal = New-OpError 'conflict' ('another write to this host held its write lock for ' + $WriteMutexWaitSeconds + ' s; nothing was written')
-        $refusal.error['reason'] = 'busy'
+        $refusal = New-OpError 'conflict' $null $null 'busy' $WriteMutexWaitSeconds
     }
 }
 try {
@@ -1053,12 +1049,8 @@ try {
             $expect = Get-Field $op 'expect'
             if ($null -eq $expect) { continue }
             try { $why = Test-Expectation $op $expect }
-            catch { $why = 'it could not be read again: ' + [string]$_.Exception.Message }
-            if ($null -ne $why) {
-                $conflict = New-OpError 'conflict' ('changed by someone else since it was read: ' + $why) (Get-Field $op 'path')
-                $conflict.error['reason'] = 'changed'
-                $conflicts[[string](Get-Field $op 'id')] = $conflict
-            }
+            catch { $why = @('unreadable', [string]$_.Exception.Message) }
+            if ($null -ne $why) { $conflicts[[string](Get-Field $op 'id')] = New-OpError 'conflict' $null (Get-Field $op 'path') 'changed' $why }
         }
     }
     $index = 0
