@@ -141,31 +141,31 @@ function ConvertTo-WireValue {
     $kind = $Key.GetValueKind($Name)
     $raw = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
     $entry = [ordered]@{ name = $Name; type = 'none'; data = $null }
-    if ($kind -eq [Microsoft.Win32.RegistryValueKind]::DWord) {
+    if ($kind -eq 'DWord') {
         # .NET reads a REG_DWORD longer than 4 bytes as a long or a byte array.
         if ($raw -isnot [int]) { return New-UnknownWireValue $Name 4 $raw }
         $entry.type = 'dword'
         $entry.data = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$raw), 0)
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::QWord) {
+    elseif ($kind -eq 'QWord') {
         if ($raw -isnot [long]) { return New-UnknownWireValue $Name 11 $raw }
         $entry.type = 'qword'
         $entry.data = [BitConverter]::ToUInt64([BitConverter]::GetBytes([long]$raw), 0)
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::String) {
+    elseif ($kind -eq 'String') {
         $entry.type = 'string'
         $entry.data = [string]$raw
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::ExpandString) {
+    elseif ($kind -eq 'ExpandString') {
         $entry.type = 'expandstring'
         $entry.data = [string]$raw
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::MultiString) {
+    elseif ($kind -eq 'MultiString') {
         $entry.type = 'multistring'
         $entry.data = [string[]]@($raw)
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary -or $kind -eq [Microsoft.Win32.RegistryValueKind]::None) {
-        if ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary) { $entry.type = 'binary' }
+    elseif ($kind -eq 'Binary' -or $kind -eq 'None') {
+        if ($kind -eq 'Binary') { $entry.type = 'binary' }
         $bytes = [byte[]]@()
         if ($null -ne $raw) { $bytes = [byte[]]$raw }
         $entry.data = [Convert]::ToBase64String($bytes)
@@ -312,13 +312,13 @@ function Invoke-ServiceStatus {
 # with rollback_on_error can put the registry back as it was when a later write fails.
 
 $ValueKinds = @{
-    string = [Microsoft.Win32.RegistryValueKind]::String
-    expandstring = [Microsoft.Win32.RegistryValueKind]::ExpandString
-    multistring = [Microsoft.Win32.RegistryValueKind]::MultiString
-    dword = [Microsoft.Win32.RegistryValueKind]::DWord
-    qword = [Microsoft.Win32.RegistryValueKind]::QWord
-    binary = [Microsoft.Win32.RegistryValueKind]::Binary
-    none = [Microsoft.Win32.RegistryValueKind]::None
+    string = 'String'
+    expandstring = 'ExpandString'
+    multistring = 'MultiString'
+    dword = 'DWord'
+    qword = 'QWord'
+    binary = 'Binary'
+    none = 'None'
 }
 
 # Wire data to what RegistryKey.SetValue stores. DWORD/QWORD arrive as decimal strings (JSON
@@ -416,17 +416,22 @@ function Invoke-DeleteValue {
 # A key's DACL in SDDL (access section only: no owner, group or SACL); inherited ACEs carry the ID flag.
 function Get-KeyDaclSddl {
     param($Key)
-    return $Key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access).GetSecurityDescriptorSddlForm('Access')
+    return $Key.GetAccessControl('Access').GetSecurityDescriptorSddlForm('Access')
+}
+
+# A key opened with exactly these rights (RegistryRights names), or $null when it does not exist.
+function Open-KeyWith {
+    param($Base, [string]$Path, [string]$Rights)
+    return $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, [System.Security.AccessControl.RegistryRights]$Rights)
 }
 
 # Puts a key's DACL back as recorded (a re-created key only inherits its parent's).
 function Set-KeyAccessSddl {
     param($Base, [string]$Path, [string]$Sddl)
-    $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
-    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+    $key = Open-KeyWith $Base $Path 'ReadPermissions, ChangePermissions'
     try {
         $security = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
-        $security.SetSecurityDescriptorSddlForm($Sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+        $security.SetSecurityDescriptorSddlForm($Sddl, 'Access')
         $key.SetAccessControl($security)
     }
     finally { $key.Dispose() }
@@ -564,11 +569,6 @@ $DaclRoots = @(
 )
 $TimebombPattern = 'L$*TIMEBOMB*'
 
-function Test-DestructiveAllowed {
-    param([string]$Path)
-    return Test-UnderRoot $Path $DestructiveRoots
-}
-
 # Whether a key is one of the roots or below one (case-insensitive, as Windows compares key names).
 function Test-UnderRoot {
     param([string]$Path, $Roots)
@@ -617,7 +617,7 @@ function Invoke-DeleteTree {
     param($Op, $Journal)
     $path = [string](Get-Field $Op 'path' '')
     $view = Get-Field $Op 'view' 64
-    if (-not (Test-DestructiveAllowed $path)) {
+    if (-not (Test-UnderRoot $path $DestructiveRoots)) {
         return New-OpError 'invalid_argument' $null $path 'outside_destructive'
     }
     $base = Open-LocalMachine $view
@@ -639,10 +639,9 @@ function Invoke-DeleteTree {
 # Grants BUILTIN\Users full control of a key and its subkeys (for the MSLicensing re-creation).
 function Grant-UsersFullControl {
     param($Base, [string]$Path)
-    $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
-    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+    $key = Open-KeyWith $Base $Path 'ReadPermissions, ChangePermissions'
     try {
-        $security = $key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access)
+        $security = $key.GetAccessControl('Access')
         $users = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-545'
         $rule = New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $users, 'FullControl', 'ContainerInherit', 'None', 'Allow'
         $security.AddAccessRule($rule)
@@ -683,11 +682,10 @@ function Invoke-SetKeyDacl {
         return New-OpError 'invalid_argument' $null $path 'dacl_only' $sddl
     }
     $wanted = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
-    $wanted.SetSecurityDescriptorSddlForm($sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+    $wanted.SetSecurityDescriptorSddlForm($sddl, 'Access')
     $base = Open-LocalMachine $view
     try {
-        $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
-        $key = $base.OpenSubKey($path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+        $key = Open-KeyWith $base $path 'ReadPermissions, ChangePermissions'
         if ($null -eq $key) { return New-OpError 'not_found' $null $path 'no_key' }
         try {
             $before = Get-KeyDaclSddl $key
@@ -708,12 +706,8 @@ function Invoke-WriteFile {
     $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) $BackupDirectory
     $null = [System.IO.Directory]::CreateDirectory($directory)
     $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
-    $acl.SetAccessRuleProtection($true, $false)
-    foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
-        $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-        $ruleArguments = @($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')
-        $acl.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $ruleArguments))
-    }
+    # A protected DACL (P): Administrators (BA) and SYSTEM (SY) only, full control (FA), inherited by files and folders (OICI).
+    $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)', 'Access')
     [System.IO.Directory]::SetAccessControl($directory, $acl)
     $target = Join-Path $directory $name
     $bytes = [Convert]::FromBase64String([string](Get-Field $Op 'content' ''))
@@ -737,8 +731,8 @@ function Enable-ThreadPrivilege {
 
 function Get-KeySddl {
     param($Base, [string]$Path)
-    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadSubTree, [System.Security.AccessControl.RegistryRights]'ReadPermissions')
-    $sections = [System.Security.AccessControl.AccessControlSections]'Owner, Access'
+    $key = Open-KeyWith $Base $Path 'ReadPermissions'
+    $sections = 'Owner, Access'
     try { return $key.GetAccessControl($sections).GetSecurityDescriptorSddlForm($sections) }
     finally { $key.Dispose() }
 }
@@ -773,8 +767,7 @@ function Invoke-GraceReset {
         }
         foreach ($name in @('SeTakeOwnershipPrivilege', 'SeRestorePrivilege')) { $null = $privileges.Add((Enable-ThreadPrivilege $name)) }
         $admins = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
-        $check = [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree
-        $owner = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'TakeOwnership')
+        $owner = Open-KeyWith $base $path 'TakeOwnership'
         $aclChanged = $false
         try {
             $ownerOnly = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
@@ -782,8 +775,8 @@ function Invoke-GraceReset {
             $owner.SetAccessControl($ownerOnly)
             $aclChanged = $true
             $owner.Dispose()
-            $owner = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions')
-            $security = $owner.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access)
+            $owner = Open-KeyWith $base $path 'ReadPermissions, ChangePermissions'
+            $security = $owner.GetAccessControl('Access')
             $security.AddAccessRule((New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $admins, 'FullControl', 'Allow'))
             $owner.SetAccessControl($security)
             $writer = $base.OpenSubKey($path, $true)
@@ -794,8 +787,8 @@ function Invoke-GraceReset {
             $owner.Dispose()
             if ($aclChanged) {
                 $restore = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
-                $restore.SetSecurityDescriptorSddlForm($original, [System.Security.AccessControl.AccessControlSections]'Owner, Access')
-                $back = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'TakeOwnership, ChangePermissions')
+                $restore.SetSecurityDescriptorSddlForm($original, 'Owner, Access')
+                $back = Open-KeyWith $base $path 'TakeOwnership, ChangePermissions'
                 try { $back.SetAccessControl($restore) }
                 finally { $back.Dispose() }
             }
@@ -1004,7 +997,7 @@ try {
 }
 catch {
     $edition = [string]$PSVersionTable.PSEdition + ' ' + [string]$PSVersionTable.PSVersion
-    '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","message":"the agent needs Windows PowerShell 5.1; this is PowerShell ' + $edition + '"}}'
+    '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","detail":"PowerShell ' + $edition + '"}}'
     return
 }
 $Serializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSerializer
