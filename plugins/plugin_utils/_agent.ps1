@@ -16,9 +16,10 @@ function Get-Field {
     return $Default
 }
 
+# An error is a kind, and either what .NET said (message) or a reason and its values (detail) that the controller words.
 function New-OpError {
-    param([string]$Kind, [string]$Message, $Path = $null)
-    return [ordered]@{ ok = $false; error = [ordered]@{ kind = $Kind; message = $Message; path = $Path } }
+    param([string]$Kind, $Message, $Path = $null, $Reason = $null, $Detail = $null)
+    return [ordered]@{ ok = $false; error = [ordered]@{ kind = $Kind; message = $Message; path = $Path; reason = $Reason; detail = $Detail } }
 }
 
 # The CimException in an exception chain, or $null.
@@ -140,31 +141,31 @@ function ConvertTo-WireValue {
     $kind = $Key.GetValueKind($Name)
     $raw = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
     $entry = [ordered]@{ name = $Name; type = 'none'; data = $null }
-    if ($kind -eq [Microsoft.Win32.RegistryValueKind]::DWord) {
+    if ($kind -eq 'DWord') {
         # .NET reads a REG_DWORD longer than 4 bytes as a long or a byte array.
         if ($raw -isnot [int]) { return New-UnknownWireValue $Name 4 $raw }
         $entry.type = 'dword'
         $entry.data = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$raw), 0)
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::QWord) {
+    elseif ($kind -eq 'QWord') {
         if ($raw -isnot [long]) { return New-UnknownWireValue $Name 11 $raw }
         $entry.type = 'qword'
         $entry.data = [BitConverter]::ToUInt64([BitConverter]::GetBytes([long]$raw), 0)
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::String) {
+    elseif ($kind -eq 'String') {
         $entry.type = 'string'
         $entry.data = [string]$raw
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::ExpandString) {
+    elseif ($kind -eq 'ExpandString') {
         $entry.type = 'expandstring'
         $entry.data = [string]$raw
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::MultiString) {
+    elseif ($kind -eq 'MultiString') {
         $entry.type = 'multistring'
         $entry.data = [string[]]@($raw)
     }
-    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary -or $kind -eq [Microsoft.Win32.RegistryValueKind]::None) {
-        if ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary) { $entry.type = 'binary' }
+    elseif ($kind -eq 'Binary' -or $kind -eq 'None') {
+        if ($kind -eq 'Binary') { $entry.type = 'binary' }
         $bytes = [byte[]]@()
         if ($null -ne $raw) { $bytes = [byte[]]$raw }
         $entry.data = [Convert]::ToBase64String($bytes)
@@ -311,13 +312,13 @@ function Invoke-ServiceStatus {
 # with rollback_on_error can put the registry back as it was when a later write fails.
 
 $ValueKinds = @{
-    string = [Microsoft.Win32.RegistryValueKind]::String
-    expandstring = [Microsoft.Win32.RegistryValueKind]::ExpandString
-    multistring = [Microsoft.Win32.RegistryValueKind]::MultiString
-    dword = [Microsoft.Win32.RegistryValueKind]::DWord
-    qword = [Microsoft.Win32.RegistryValueKind]::QWord
-    binary = [Microsoft.Win32.RegistryValueKind]::Binary
-    none = [Microsoft.Win32.RegistryValueKind]::None
+    string = 'String'
+    expandstring = 'ExpandString'
+    multistring = 'MultiString'
+    dword = 'DWord'
+    qword = 'QWord'
+    binary = 'Binary'
+    none = 'None'
 }
 
 # Wire data to what RegistryKey.SetValue stores. DWORD/QWORD arrive as decimal strings (JSON
@@ -372,7 +373,7 @@ function Invoke-SetValue {
     $path = [string](Get-Field $Op 'path' '')
     $name = [string](Get-Field $Op 'name' '')
     $type = [string](Get-Field $Op 'type' '')
-    if (-not $ValueKinds.ContainsKey($type)) { return New-OpError 'invalid_argument' ('unknown value type: ' + $type) $path }
+    if (-not $ValueKinds.ContainsKey($type)) { return New-OpError 'invalid_argument' $null $path 'value_type' $type }
     $data = ConvertFrom-WireData $type (Get-Field $Op 'data')
     $base = Open-LocalMachine (Get-Field $Op 'view' 64)
     try {
@@ -380,7 +381,7 @@ function Invoke-SetValue {
         $key = $base.CreateSubKey($path)
         try {
             $undo = New-UndoRecord $Op $key $name $missing
-            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' ('set_value refused: ' + $undo.unknown + $UnknownKindReason) $path }
+            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' $null $path 'unknown_kind' @('set_value', $undo.unknown) }
             $null = $Journal.Add($undo)
             $key.SetValue($name, $data, $ValueKinds[$type])
             $stored = ConvertTo-WireValue $key $name (Get-Field $Op 'view' 64) $path
@@ -402,7 +403,7 @@ function Invoke-DeleteValue {
         try {
             $undo = New-UndoRecord $Op $key $name $null
             if (-not $undo.had_value) { return [ordered]@{ ok = $true; existed = $false } }
-            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' ('delete_value refused: ' + $undo.unknown + $UnknownKindReason) $path }
+            if ($null -ne $undo.unknown) { return New-OpError 'unsupported' $null $path 'unknown_kind' @('delete_value', $undo.unknown) }
             $null = $Journal.Add($undo)
             $key.DeleteValue($name, $false)
             return [ordered]@{ ok = $true; existed = $true }
@@ -415,17 +416,22 @@ function Invoke-DeleteValue {
 # A key's DACL in SDDL (access section only: no owner, group or SACL); inherited ACEs carry the ID flag.
 function Get-KeyDaclSddl {
     param($Key)
-    return $Key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access).GetSecurityDescriptorSddlForm('Access')
+    return $Key.GetAccessControl('Access').GetSecurityDescriptorSddlForm('Access')
+}
+
+# A key opened with exactly these rights (RegistryRights names), or $null when it does not exist.
+function Open-KeyWith {
+    param($Base, [string]$Path, [string]$Rights)
+    return $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, [System.Security.AccessControl.RegistryRights]$Rights)
 }
 
 # Puts a key's DACL back as recorded (a re-created key only inherits its parent's).
 function Set-KeyAccessSddl {
     param($Base, [string]$Path, [string]$Sddl)
-    $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
-    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+    $key = Open-KeyWith $Base $Path 'ReadPermissions, ChangePermissions'
     try {
         $security = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
-        $security.SetSecurityDescriptorSddlForm($Sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+        $security.SetSecurityDescriptorSddlForm($Sddl, 'Access')
         $key.SetAccessControl($security)
     }
     finally { $key.Dispose() }
@@ -531,7 +537,7 @@ function Invoke-RestartService {
                 if ($null -ne $_.Exception.InnerException) { $cause = $cause + ' (' + [string]$_.Exception.InnerException.Message + ')' }
                 $final = Restore-ServiceRunning $controller $timeout
                 $report[[string]$name] = [ordered]@{ status = $final; restarted_dependents = @() }
-                $restartError = New-OpError 'service_error' ('restarting ' + $name + ' failed: ' + $cause + '; after one more start it is ' + $final) $null
+                $restartError = New-OpError 'service_error' $null $null 'restart' @([string]$name, $cause, $final)
                 $restartError['services'] = $report
                 return $restartError
             }
@@ -552,8 +558,6 @@ $DestructiveRoots = @(
     'SOFTWARE\Wow6432Node\Microsoft\MSLicensing',
     'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
 )
-# Why set_value, delete_value and delete_tree refuse values of kinds outside the seven (their undo would not be exact).
-$UnknownKindReason = ' is a registry kind the agent cannot write back exactly (a rollback would change it); remove or convert it first'
 # write_file saves here, below %ProgramData%.
 $BackupDirectory = 'RemoteDesktopLicensing\Backups'
 $GracePeriodPath = 'SYSTEM\CurrentControlSet\Control\Terminal Server\RCM\GracePeriod'
@@ -564,11 +568,6 @@ $DaclRoots = @(
     'SOFTWARE\Wow6432Node\Microsoft\MSLicensing'
 )
 $TimebombPattern = 'L$*TIMEBOMB*'
-
-function Test-DestructiveAllowed {
-    param([string]$Path)
-    return Test-UnderRoot $Path $DestructiveRoots
-}
 
 # Whether a key is one of the roots or below one (case-insensitive, as Windows compares key names).
 function Test-UnderRoot {
@@ -618,8 +617,8 @@ function Invoke-DeleteTree {
     param($Op, $Journal)
     $path = [string](Get-Field $Op 'path' '')
     $view = Get-Field $Op 'view' 64
-    if (-not (Test-DestructiveAllowed $path)) {
-        return New-OpError 'invalid_argument' ('delete_tree is refused outside the destructive allow-list: ' + $path) $path
+    if (-not (Test-UnderRoot $path $DestructiveRoots)) {
+        return New-OpError 'invalid_argument' $null $path 'outside_destructive'
     }
     $base = Open-LocalMachine $view
     try {
@@ -629,7 +628,7 @@ function Invoke-DeleteTree {
         try { Add-TreeKey $key $path $keys 100000 $view $true }
         finally { $key.Dispose() }
         $unknown = Find-UnknownValue $keys
-        if ($null -ne $unknown) { return New-OpError 'unsupported' ('delete_tree refused: ' + $unknown + $UnknownKindReason) $path }
+        if ($null -ne $unknown) { return New-OpError 'unsupported' $null $path 'unknown_kind' @('delete_tree', $unknown) }
         $null = $Journal.Add([ordered]@{ undo = 'tree'; view = $view; path = $path; tree = $keys.ToArray() })
         $base.DeleteSubKeyTree($path, $true)
         return [ordered]@{ ok = $true; existed = $true; keys = $keys.Count }
@@ -640,10 +639,9 @@ function Invoke-DeleteTree {
 # Grants BUILTIN\Users full control of a key and its subkeys (for the MSLicensing re-creation).
 function Grant-UsersFullControl {
     param($Base, [string]$Path)
-    $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
-    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
+    $key = Open-KeyWith $Base $Path 'ReadPermissions, ChangePermissions'
     try {
-        $security = $key.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access)
+        $security = $key.GetAccessControl('Access')
         $users = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-545'
         $rule = New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $users, 'FullControl', 'ContainerInherit', 'None', 'Allow'
         $security.AddAccessRule($rule)
@@ -678,18 +676,17 @@ function Invoke-SetKeyDacl {
     $view = Get-Field $Op 'view' 64
     $sddl = [string](Get-Field $Op 'sddl' '')
     if (-not (Test-UnderRoot $path $DaclRoots)) {
-        return New-OpError 'invalid_argument' ('set_key_dacl is refused outside the DACL allow-list: ' + $path) $path
+        return New-OpError 'invalid_argument' $null $path 'outside_dacl'
     }
     if ($sddl -cnotmatch '^D:[A-Z]*(\([^()]*\))*$') {
-        return New-OpError 'invalid_argument' ('set_key_dacl takes a DACL only (D: and its ACEs; no owner, group or SACL): ' + $sddl) $path
+        return New-OpError 'invalid_argument' $null $path 'dacl_only' $sddl
     }
     $wanted = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
-    $wanted.SetSecurityDescriptorSddlForm($sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+    $wanted.SetSecurityDescriptorSddlForm($sddl, 'Access')
     $base = Open-LocalMachine $view
     try {
-        $rights = [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions'
-        $key = $base.OpenSubKey($path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, $rights)
-        if ($null -eq $key) { return New-OpError 'not_found' ('set_key_dacl: the key does not exist: ' + $path) $path }
+        $key = Open-KeyWith $base $path 'ReadPermissions, ChangePermissions'
+        if ($null -eq $key) { return New-OpError 'not_found' $null $path 'no_key' }
         try {
             $before = Get-KeyDaclSddl $key
             $null = $Journal.Add([ordered]@{ undo = 'dacl'; view = $view; path = $path; name = ''; sddl = $before })
@@ -705,16 +702,12 @@ function Invoke-SetKeyDacl {
 function Invoke-WriteFile {
     param($Op)
     $name = [string](Get-Field $Op 'name' '')
-    if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' ('not a plain file name: ' + $name) }
+    if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' $null $null 'file_name' $name }
     $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) $BackupDirectory
     $null = [System.IO.Directory]::CreateDirectory($directory)
     $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
-    $acl.SetAccessRuleProtection($true, $false)
-    foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
-        $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-        $ruleArguments = @($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')
-        $acl.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $ruleArguments))
-    }
+    # A protected DACL (P): Administrators (BA) and SYSTEM (SY) only, full control (FA), inherited by files and folders (OICI).
+    $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)', 'Access')
     [System.IO.Directory]::SetAccessControl($directory, $acl)
     $target = Join-Path $directory $name
     $bytes = [Convert]::FromBase64String([string](Get-Field $Op 'content' ''))
@@ -738,8 +731,8 @@ function Enable-ThreadPrivilege {
 
 function Get-KeySddl {
     param($Base, [string]$Path)
-    $key = $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadSubTree, [System.Security.AccessControl.RegistryRights]'ReadPermissions')
-    $sections = [System.Security.AccessControl.AccessControlSections]'Owner, Access'
+    $key = Open-KeyWith $Base $Path 'ReadPermissions'
+    $sections = 'Owner, Access'
     try { return $key.GetAccessControl($sections).GetSecurityDescriptorSddlForm($sections) }
     finally { $key.Dispose() }
 }
@@ -750,7 +743,7 @@ function Invoke-GraceReset {
     param($Op)
     $path = [string](Get-Field $Op 'path' '')
     if ($path.ToLowerInvariant() -ne $GracePeriodPath.ToLowerInvariant()) {
-        return New-OpError 'invalid_argument' ('grace_reset only acts on ' + $GracePeriodPath) $path
+        return New-OpError 'invalid_argument' $null $path 'grace_path'
     }
     $base = Open-LocalMachine 64
     $privileges = New-Object -TypeName System.Collections.ArrayList
@@ -767,18 +760,14 @@ function Invoke-GraceReset {
         }
         catch {
             if ((Get-ErrorKind $_.Exception) -ne 'access_denied') { throw }
-            $reason = 'Administrators may not even read the GracePeriod key or its permissions: ' + [string]$_.Exception.Message
-            $locked = New-OpError 'access_denied' $reason $path
-            $locked.error['reason'] = 'grace_key_locked'
-            return $locked
+            return New-OpError 'access_denied' $null $path 'grace_key_locked' ([string]$_.Exception.Message)
         }
         if ($names.Count -eq 0) {
             return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $original; acl_restored = $true }
         }
         foreach ($name in @('SeTakeOwnershipPrivilege', 'SeRestorePrivilege')) { $null = $privileges.Add((Enable-ThreadPrivilege $name)) }
         $admins = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
-        $check = [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree
-        $owner = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'TakeOwnership')
+        $owner = Open-KeyWith $base $path 'TakeOwnership'
         $aclChanged = $false
         try {
             $ownerOnly = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
@@ -786,8 +775,8 @@ function Invoke-GraceReset {
             $owner.SetAccessControl($ownerOnly)
             $aclChanged = $true
             $owner.Dispose()
-            $owner = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'ReadPermissions, ChangePermissions')
-            $security = $owner.GetAccessControl([System.Security.AccessControl.AccessControlSections]::Access)
+            $owner = Open-KeyWith $base $path 'ReadPermissions, ChangePermissions'
+            $security = $owner.GetAccessControl('Access')
             $security.AddAccessRule((New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $admins, 'FullControl', 'Allow'))
             $owner.SetAccessControl($security)
             $writer = $base.OpenSubKey($path, $true)
@@ -798,8 +787,8 @@ function Invoke-GraceReset {
             $owner.Dispose()
             if ($aclChanged) {
                 $restore = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
-                $restore.SetSecurityDescriptorSddlForm($original, [System.Security.AccessControl.AccessControlSections]'Owner, Access')
-                $back = $base.OpenSubKey($path, $check, [System.Security.AccessControl.RegistryRights]'TakeOwnership, ChangePermissions')
+                $restore.SetSecurityDescriptorSddlForm($original, 'Owner, Access')
+                $back = Open-KeyWith $base $path 'TakeOwnership, ChangePermissions'
                 try { $back.SetAccessControl($restore) }
                 finally { $back.Dispose() }
             }
@@ -826,7 +815,8 @@ function Get-WireText {
     return [string]$Data
 }
 
-# $null when the host holds what $Expect describes, else a sentence saying what it holds now.
+# $null when the host holds what $Expect describes, else what it holds now: @('gone'), @('appeared', type, data) or
+# @('differs', expected type, expected data, type, data) (the controller words it).
 function Test-Expectation {
     param($Op, $Expect)
     $path = [string](Get-Field $Op 'path' '')
@@ -844,15 +834,15 @@ function Test-Expectation {
     finally { $base.Dispose() }
     $wanted = [bool](Get-Field $Expect 'exists' $false)
     if ($null -eq $current) {
-        if ($wanted) { return 'the value was read as present and is now absent' }
+        if ($wanted) { return ,@('gone') }
         return $null
     }
-    $now = 'it now holds ' + [string]$current.type + ' ' + (Get-WireText ([string]$current.type) $current.data)
-    if (-not $wanted) { return 'the value was read as absent; ' + $now }
+    $now = @([string]$current.type, (Get-WireText ([string]$current.type) $current.data))
+    if (-not $wanted) { return ,(@('appeared') + $now) }
     $type = [string](Get-Field $Expect 'type' '')
     $same = ([string]$current.type -eq $type) -and ((Get-WireText $type $current.data) -ceq (Get-WireText $type (Get-Field $Expect 'data')))
     if ($same) { return $null }
-    return 'the decision was based on ' + $type + ' ' + (Get-WireText $type (Get-Field $Expect 'data')) + '; ' + $now
+    return ,(@('differs', $type, (Get-WireText $type (Get-Field $Expect 'data'))) + $now)
 }
 
 # Write requests never interleave on one host: each holds this machine-wide mutex (Global\ spans logon sessions) while
@@ -983,7 +973,7 @@ function Invoke-Operation {
     if ($name -eq 'service_status') { return Invoke-ServiceStatus $Op }
     if ($name -eq 'ls_connectivity') { return Invoke-LsConnectivity $Op }
     if ($name -eq 'license_server_checks') { return Invoke-LicenseServerChecks $Op }
-    return New-OpError 'invalid_argument' ('unknown operation: ' + $name)
+    return New-OpError 'invalid_argument' $null $null 'unknown_op' $name
 }
 
 function Get-HostFacts {
@@ -1007,20 +997,20 @@ try {
 }
 catch {
     $edition = [string]$PSVersionTable.PSEdition + ' ' + [string]$PSVersionTable.PSVersion
-    '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","message":"the agent needs Windows PowerShell 5.1; this is PowerShell ' + $edition + '"}}'
+    '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","detail":"PowerShell ' + $edition + '"}}'
     return
 }
 $Serializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSerializer
 $Serializer.MaxJsonLength = [int]::MaxValue
 try { $Request = $Serializer.DeserializeObject($RequestJson) }
 catch {
-    $Serializer.Serialize((New-OpError 'internal' ('the request is not valid JSON: ' + [string]$_.Exception.Message)))
+    $Serializer.Serialize((New-OpError 'internal' $null $null 'request_json' ([string]$_.Exception.Message)))
     return
 }
 
 $requested = [int](Get-Field $Request 'version' 0)
 if ($requested -ne $AgentProtocolVersion) {
-    $mismatch = New-OpError 'unsupported' ('agent protocol ' + $AgentProtocolVersion + ' cannot serve a request for protocol ' + $requested)
+    $mismatch = New-OpError 'unsupported' $null $null 'protocol' @($AgentProtocolVersion, $requested)
     $mismatch['version'] = $AgentProtocolVersion
     $Serializer.Serialize($mismatch)
     return
@@ -1039,10 +1029,9 @@ $writeMutex = $null
 $refusal = $null
 if ($rollbackOnError) {
     try { $writeMutex = Enter-WriteMutex }
-    catch { $refusal = New-OpError (Get-ErrorKind $_.Exception) ('the host-wide write lock could not be opened: ' + [string]$_.Exception.Message) }
+    catch { $refusal = New-OpError (Get-ErrorKind $_.Exception) $null $null 'lock' ([string]$_.Exception.Message) }
     if ($null -eq $writeMutex -and $null -eq $refusal) {
-        $refusal = New-OpError 'conflict' ('another write to this host held its write lock for ' + $WriteMutexWaitSeconds + ' s; nothing was written')
-        $refusal.error['reason'] = 'busy'
+        $refusal = New-OpError 'conflict' $null $null 'busy' $WriteMutexWaitSeconds
     }
 }
 try {
@@ -1053,12 +1042,8 @@ try {
             $expect = Get-Field $op 'expect'
             if ($null -eq $expect) { continue }
             try { $why = Test-Expectation $op $expect }
-            catch { $why = 'it could not be read again: ' + [string]$_.Exception.Message }
-            if ($null -ne $why) {
-                $conflict = New-OpError 'conflict' ('changed by someone else since it was read: ' + $why) (Get-Field $op 'path')
-                $conflict.error['reason'] = 'changed'
-                $conflicts[[string](Get-Field $op 'id')] = $conflict
-            }
+            catch { $why = @('unreadable', [string]$_.Exception.Message) }
+            if ($null -ne $why) { $conflicts[[string](Get-Field $op 'id')] = New-OpError 'conflict' $null (Get-Field $op 'path') 'changed' $why }
         }
     }
     $index = 0

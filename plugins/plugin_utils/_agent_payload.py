@@ -4,7 +4,7 @@
 """Private to the remote_desktop.licensing collection; may change without notice.
 
 Builds what goes over the wire: the constant command line (the bootstrap, encoded) and the one
-ASCII line on stdin that carries the agent and the request (JSON), each deflated and base64-encoded. Pure Python
+ASCII line on stdin that carries the agent and the request (JSON), each deflated and Ascii85-encoded. Pure Python
 with no Ansible imports, so the simulator loads this same file to recognise the shipped agent.
 """
 
@@ -165,10 +165,71 @@ def source_sha256() -> str:
 DEFLATED_AGENT_FILE = "_agent_deflated.txt"
 
 
+def ascii85(raw: bytes) -> str:
+    """raw bytes as Ascii85 (5 characters for 4 bytes; base64 takes 4 for 3), spelling a zero group '!!!!!' rather
+    than 'z' so that the bootstrap's decoder stays short; still standard Ascii85 (base64.a85decode reads it)."""
+    return base64.a85encode(raw).decode("ascii").replace("z", "!!!!!")
+
+
 def zlib_deflated(text: str) -> str:
-    """text as raw DEFLATE (what .NET's DeflateStream reads), base64, with zlib's best level."""
+    """text as raw DEFLATE (what .NET's DeflateStream reads), Ascii85, with zlib's best level."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
-    return base64.b64encode(compressor.compress(text.encode("utf-8")) + compressor.flush()).decode("ascii")
+    return ascii85(compressor.compress(text.encode("utf-8")) + compressor.flush())
+
+
+class BootstrapFailure(ValueError):
+    """A stdin line the bootstrap cannot decode: its catch prints BOOTSTRAP_FAILURE with the exception's type name."""
+
+    def __init__(self, exception_type: str):
+        super().__init__(exception_type)
+        self.exception_type = exception_type
+
+
+# What the bootstrap prints when decoding or running fails (its catch block, byte for byte).
+BOOTSTRAP_FAILURE = '{"ok":false,"error":{"kind":"internal","message":"the agent stopped with %s"}}'
+# PowerShell wraps what a .NET constructor or method throws (ArgumentNullException, InvalidDataException) in this.
+_METHOD_FAILED = "System.Management.Automation.MethodInvocationException"
+
+
+def bootstrap_ascii85_bytes(part: str) -> bytes:
+    """What the bootstrap's decoding loop makes of one part of the stdin line: its statements in order (the comments;
+    tests/unit/test_bootstrap_decoder.py finds each in the bootstrap), so that rds-sim decodes exactly as a host does,
+    malformed input included (no digit check: a wrong digit makes bytes that DeflateStream then refuses)."""
+    # $rlN = $rlI = 0L
+    group = count = 0
+    # $rlB = [byte[]]$(foreach ($rlC in [byte[]][char[]]($rlPart + 'uuuu')) {
+    made: list[int] = []
+    try:
+        digits = (part + "uuuu").encode("latin-1")
+    except UnicodeEncodeError:
+        # A character above 255 fails the [byte[]] cast, which PowerShell reports as a RuntimeException (reasoned from
+        # the 5.1 documentation, not seen on a host; rds-sim never gets here, it takes ASCII lines only).
+        raise BootstrapFailure("System.Management.Automation.RuntimeException") from None
+    for digit in digits:
+        # $rlN = $rlN * 85 + $rlC - 33
+        group = group * 85 + digit - 33
+        # if (++$rlI % 5 -eq 0) {
+        count += 1
+        if count % 5 == 0:
+            # foreach ($rlS in 24, 16, 8, 0) { ($rlN -shr $rlS) -band 255 }
+            made += [(group >> shift) & 255 for shift in (24, 16, 8, 0)]
+            # $rlN = 0L
+            group = 0
+    # $rlB = New-Object IO.MemoryStream($rlB, 0, ($rlI - 4 - $rlB.Count / 4))
+    if not made:
+        raise BootstrapFailure(_METHOD_FAILED)  # no output: $rlB is $null, and MemoryStream refuses a null buffer
+    return bytes(made[:count - 4 - len(made) // 4])
+
+
+def bootstrap_inflate(part: str) -> str:
+    """One part of the stdin line as the bootstrap reads it: Ascii85, then DeflateStream, then UTF-8 text."""
+    inflater = zlib.decompressobj(-15)
+    try:
+        # DeflateStream stops at the end of its input without complaint, so a cut-off stream gives what it holds.
+        raw = inflater.decompress(bootstrap_ascii85_bytes(part))
+    except zlib.error:
+        raise BootstrapFailure(_METHOD_FAILED) from None
+    return raw.decode("utf-8", errors="replace")
 
 
 def prebuilt_file_text(source_hash: str, deflated: str) -> str:
@@ -194,7 +255,7 @@ def deflated_agent() -> str:
 
 def inflate_agent(text: str) -> str:
     """The inverse of deflated_agent and zlib_deflated (what the bootstrap does on the host)."""
-    return zlib.decompress(base64.b64decode(text), -15).decode("utf-8")
+    return bootstrap_inflate(text)
 
 
 def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, rollback_on_error: bool = False) -> dict[str, t.Any]:
@@ -212,6 +273,9 @@ def stdin_line(request: dict[str, t.Any]) -> bytes:
 
 
 def split_stdin_line(line: bytes) -> tuple[str, dict[str, t.Any]]:
-    """The agent text and the request carried by a stdin line (for the simulator and the tests)."""
-    agent, body = line.decode("ascii").strip().split(" ", 1)
-    return inflate_agent(agent), json.loads(inflate_agent(body))
+    """The agent text and the request carried by a stdin line (for the simulator and the tests). Every part is decoded
+    as the bootstrap does (BootstrapFailure where it would fail); a line without a request part is a ValueError."""
+    texts = [bootstrap_inflate(part) for part in line.decode("ascii").strip().split(" ")]
+    if len(texts) < 2:
+        raise ValueError("the line carries no request")
+    return texts[0], json.loads(texts[1])

@@ -83,3 +83,73 @@ def request_problems(ops: list[dict[str, t.Any]]) -> list[str]:
         if extra:
             problems.append(f"{name} does not take {', '.join(extra)}")
     return problems
+
+
+# The agent answers an error it detects itself as {kind, reason, path, detail}: the controller words it here, so the
+# one agent text carries no sentences. detail holds only values (names, numbers, what Windows or .NET said).
+# An error caught from .NET arrives with its "message" (what Windows said) and no reason from this table.
+_UNKNOWN_KIND = "is a registry kind the agent cannot write back exactly (a rollback would change it); remove or convert it first"
+AGENT_MESSAGES: dict[str, t.Callable[[t.Any, t.Any], str]] = {
+    "value_type": lambda detail, path: f"unknown value type: {detail}",
+    # detail: [operation, "key\\value (kind N)"]
+    "unknown_kind": lambda detail, path: f"{detail[0]} refused: {detail[1]} {_UNKNOWN_KIND}",
+    "outside_destructive": lambda detail, path: f"delete_tree is refused outside the destructive allow-list: {path}",
+    "outside_dacl": lambda detail, path: f"set_key_dacl is refused outside the DACL allow-list: {path}",
+    "dacl_only": lambda detail, path: f"set_key_dacl takes a DACL only (D: and its ACEs; no owner, group or SACL): {detail}",
+    "no_key": lambda detail, path: f"set_key_dacl: the key does not exist: {path}",
+    "file_name": lambda detail, path: f"not a plain file name: {detail}",
+    "grace_path": lambda detail, path: f"grace_reset only acts on {GRACE_PERIOD_PATH}",
+    "grace_key_locked": lambda detail, path: f"Administrators may not even read the GracePeriod key or its permissions: {detail}",
+    "unknown_op": lambda detail, path: f"unknown operation: {detail}",
+    # detail: [service, what failed, the state after one more start]
+    "restart": lambda detail, path: f"restarting {detail[0]} failed: {detail[1]}; after one more start it is {detail[2]}",
+    "busy": lambda detail, path: f"another write to this host held its write lock for {detail} s; nothing was written",
+    "lock": lambda detail, path: f"the host-wide write lock could not be opened: {detail}",
+    "changed": lambda detail, path: f"changed by someone else since it was read: {expectation_text(detail)}",
+    # The agent's first lines, when the endpoint's PowerShell is not Windows PowerShell 5.1 (detail: "PowerShell <edition version>").
+    "runtime": lambda detail, path: f"the agent needs Windows PowerShell 5.1; this is {detail}",
+    "request_json": lambda detail, path: f"the request is not valid JSON: {detail}",
+    "protocol": lambda detail, path: f"agent protocol {detail[0]} cannot serve a request for protocol {detail[1]}",
+}
+
+# Reasons whose detail is a list of values.
+_LIST_DETAILS = frozenset(("unknown_kind", "restart", "changed", "protocol"))
+
+
+def expectation_text(detail: t.Any) -> str:
+    """Why an expectation no longer holds; detail is [how, ...values] as the agent reports it."""
+    how, *values = detail
+    if how == "gone":
+        return "the value was read as present and is now absent"
+    if how == "appeared":
+        return f"the value was read as absent; it now holds {values[0]} {values[1]}"
+    if how == "differs":
+        return f"the decision was based on {values[0]} {values[1]}; it now holds {values[2]} {values[3]}"
+    return f"it could not be read again: {values[0] if values else how}"
+
+
+def word_error(error: t.Any) -> None:
+    """Give an agent error its message (in place) when the agent sent a reason and detail instead."""
+    if not isinstance(error, dict) or error.get("message"):
+        return
+    wording = AGENT_MESSAGES.get(error.get("reason"))  # type: ignore[arg-type]
+    if error.get("reason") in _LIST_DETAILS and not isinstance(error.get("detail"), list):
+        wording = None
+    if wording is not None:
+        try:
+            error["message"] = wording(error.get("detail"), error.get("path"))
+            return
+        except (TypeError, ValueError, IndexError):
+            pass
+    if error.get("detail") is not None:
+        error["message"] = str(error["detail"])
+
+
+def word_errors(answer: t.Any) -> None:
+    """Word the document's error and every result's error (see word_error)."""
+    if not isinstance(answer, dict):
+        return
+    word_error(answer.get("error"))
+    for result in answer.get("results") or []:
+        if isinstance(result, dict):
+            word_error(result.get("error"))

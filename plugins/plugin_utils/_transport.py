@@ -116,6 +116,7 @@ def parse_answer(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
         )
     if not isinstance(document, dict) or "ok" not in document:
         raise NoAnswer("The host's answer is JSON but not an agent answer: " + text[:500], rc=rc, stdout=stdout)
+    _protocol.word_errors(document)
     if not document["ok"]:
         raise agent_failure(document.get("error") or {})
     if document.get("version") != payload.AGENT_PROTOCOL_VERSION or not isinstance(document.get("results"), list):

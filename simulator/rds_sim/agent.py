@@ -15,7 +15,7 @@ import typing as t
 import zlib
 
 from rds_sim import license_network, powershell_exe, writes
-from rds_sim.host import Host, SimulatedFailure
+from rds_sim.host import Host, SimulatedFailure, refusal
 
 PROTOCOL_VERSION = 1
 
@@ -72,6 +72,9 @@ class AgentRuntime:
         """Run one agent invocation; returns stdout (one JSON document), as the agent prints it."""
         try:
             agent, request = self.payload.split_stdin_line(stdin)
+        except self.payload.BootstrapFailure as failure:
+            # Decoded as the bootstrap decodes (Ascii85, DeflateStream); where it fails, its catch block answers.
+            return (self.payload.BOOTSTRAP_FAILURE % failure.exception_type + "\r\n").encode("utf-8")
         except (UnicodeDecodeError, ValueError, zlib.error, binascii.Error) as exc:
             return _dump({"ok": False, "error": {"kind": "internal", "message": f"bad request line: {exc}", "path": None}})
         digest = hashlib.sha256(agent.encode("utf-8")).hexdigest()
@@ -86,9 +89,7 @@ def _dump(document: dict[str, t.Any]) -> bytes:
 
 def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
     if request.get("version") != PROTOCOL_VERSION:
-        return {"ok": False, "version": PROTOCOL_VERSION, "error": {
-            "kind": "unsupported", "path": None,
-            "message": f"agent protocol {PROTOCOL_VERSION} cannot serve a request for protocol {request.get('version')}"}}
+        return {**refusal("unsupported", "protocol", None, [PROTOCOL_VERSION, request.get("version")]), "version": PROTOCOL_VERSION}
     rollback_on_error = bool(request.get("rollback_on_error"))
     stop_on_error = rollback_on_error or bool(request.get("stop_on_error"))
     ops = request.get("ops") or []
@@ -102,13 +103,13 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
         return _refuse_all(host, ops, _busy())
     try:
         # write_lock_held: another process holds the agent's write mutex past the agent's bounded wait.
-        refusal = _busy() if rollback_on_error and host.faults.get("write_lock_held") else None
-        conflicts = {} if refusal else writes.conflicts(host, ops)
+        refused = _busy() if rollback_on_error and host.faults.get("write_lock_held") else None
+        conflicts = {} if refused else writes.conflicts(host, ops)
         for index, op in enumerate(ops):
-            if refusal or conflicts:
+            if refused or conflicts:
                 result: dict[str, t.Any] = {"ok": False, "skipped": True}
-                if refusal and index == 0:
-                    result = {"ok": False, "error": refusal}
+                if refused and index == 0:
+                    result = {"ok": False, "error": refused}
                 if str(op.get("id")) in conflicts:
                     result = {"ok": False, "error": conflicts[str(op.get("id"))]}
                 failed = True
@@ -144,8 +145,7 @@ HOLD_LIMIT_SECONDS = 300
 
 
 def _busy() -> dict[str, t.Any]:
-    return {"kind": "conflict", "reason": "busy", "path": None,
-            "message": f"another write to this host held its write lock for {WRITE_MUTEX_WAIT_SECONDS} s; nothing was written"}
+    return refusal("conflict", "busy", None, WRITE_MUTEX_WAIT_SECONDS)["error"]
 
 
 def _refuse_all(host: Host, ops: list[dict[str, t.Any]], error: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -238,7 +238,7 @@ def _operation(host: Host, op: dict[str, t.Any], journal: writes.Journal) -> dic
         return _READS[name](host, op)
     if name in _WRITES:
         return _WRITES[name](host, op, journal)
-    return {"ok": False, "error": {"kind": "invalid_argument", "message": f"unknown operation: {name}", "path": None}}
+    return refusal("invalid_argument", "unknown_op", None, name)
 
 
 def _wire(entry: dict[str, t.Any]) -> dict[str, t.Any]:

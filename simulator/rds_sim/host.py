@@ -25,20 +25,28 @@ class SimulatedFailure(Exception):
     """An agent operation failure with one of the protocol's error kinds. WMI failures also carry what
     Windows puts in the CimException: MSFT_WmiError.error_Code (hresult) and the MI result (native_error)."""
 
-    def __init__(self, kind: str, message: str, hresult: str | None = None, native_error: str | None = None,
-                 extra: dict[str, t.Any] | None = None):
-        super().__init__(message)
+    def __init__(self, kind: str, message: str | None, hresult: str | None = None, native_error: str | None = None,
+                 extra: dict[str, t.Any] | None = None, reason: str | None = None, detail: t.Any = None):
+        super().__init__(message or reason)
         self.kind = kind
+        self.message = message
         self.hresult = hresult
         self.native_error = native_error
         self.extra = extra or {}
+        self.reason = reason
+        self.detail = detail
 
     def error(self, path: str | None) -> dict[str, t.Any]:
-        """The agent's error object for this failure."""
-        error: dict[str, t.Any] = {"kind": self.kind, "message": str(self), "path": path}
+        """The agent's error object for this failure: what .NET said (message), or a reason and its detail."""
+        error: dict[str, t.Any] = {"kind": self.kind, "message": self.message, "path": path, "reason": self.reason, "detail": self.detail}
         if self.native_error is not None:
             error.update(hresult=self.hresult, native_error=self.native_error)
         return error
+
+
+def refusal(kind: str, reason: str, path: str | None = None, detail: t.Any = None) -> dict[str, t.Any]:
+    """A failed operation the agent detects itself: a reason and its values, which the controller words."""
+    return {"ok": False, "error": {"kind": kind, "message": None, "path": path, "reason": reason, "detail": detail}}
 
 
 # What Windows answers when a CIM call is refused, or the class is not registered (WBEM_E_ACCESS_DENIED,
@@ -129,12 +137,10 @@ class Host:
             for svc in [actual, *dependents]:
                 services[svc] = "Stopped"
             self.dirty = True
-            raise SimulatedFailure(
-                "service_error",
-                f"restarting {actual} failed: Cannot start service {actual} on computer '.'. (The service cannot be started, "
-                "either because it is disabled or because it has no enabled devices associated with it); "
-                "after one more start it is Stopped",
-                extra={"services": {actual: {"status": "Stopped", "restarted_dependents": []}}})
+            cause = (f"Cannot start service {actual} on computer '.'. (The service cannot be started, "
+                     "either because it is disabled or because it has no enabled devices associated with it)")
+            raise SimulatedFailure("service_error", None, reason="restart", detail=[actual, cause, "Stopped"],
+                                   extra={"services": {actual: {"status": "Stopped", "restarted_dependents": []}}})
         if actual.lower() == "termservice":
             self._rearm_grace_period()
         restarts = self.facts.setdefault("service_restarts", {})

@@ -12,7 +12,7 @@ import re
 import typing as t
 
 from rds_sim import acl
-from rds_sim.host import Host, SimulatedFailure
+from rds_sim.host import Host, SimulatedFailure, refusal
 
 # The agent's protocol constants as the simulated host knows them; tests/static/test_agent_protocol.py
 # compares each with the agent's own text, so neither side can change alone.
@@ -27,8 +27,6 @@ GRACE_PATH = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePer
 TIMEBOMB_PATTERN = "L$*TIMEBOMB*"
 BACKUP_DIRECTORY = "RemoteDesktopLicensing\\Backups"
 VALUE_TYPES = ("string", "expandstring", "multistring", "dword", "qword", "binary", "none")
-UNKNOWN_KIND_REASON = (" is a registry kind the agent cannot write back exactly (a rollback would change it); "
-                       "remove or convert it first")
 # The name of a DACL undo record: "\0" cannot start a value name the agent is sent.
 DACL_UNDO = "\0dacl"
 _LIMITS = {"dword": 0xFFFFFFFF, "qword": 0xFFFFFFFFFFFFFFFF}
@@ -98,8 +96,7 @@ def conflicts(host: Host, ops: list[dict[str, t.Any]]) -> dict[str, dict[str, t.
             continue
         why = _expectation_differs(host, op, expect)
         if why:
-            found[str(op.get("id"))] = {"kind": "conflict", "reason": "changed", "path": op.get("path"),
-                                        "message": f"changed by someone else since it was read: {why}"}
+            found[str(op.get("id"))] = refusal("conflict", "changed", op.get("path"), why)["error"]
     return found
 
 
@@ -111,18 +108,20 @@ def _wire_text(value_type: str, data: t.Any) -> str:
     return "" if data is None else str(data)
 
 
-def _expectation_differs(host: Host, op: dict[str, t.Any], expect: dict[str, t.Any]) -> str | None:
+def _expectation_differs(host: Host, op: dict[str, t.Any], expect: dict[str, t.Any]) -> list[str] | None:
+    """None when the host holds what expect describes, else what it holds now, as the agent reports it:
+    ["gone"], ["appeared", type, data] or ["differs", expected type, expected data, type, data]."""
     path, view, name = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("name", ""))
     current = host.registry.get_value(path, name, view) if host.registry.key_exists(path, view) else None
     if current is None:
-        return "the value was read as present and is now absent" if expect.get("exists") else None
-    now = f"it now holds {current['type']} {_wire_text(current['type'], current['data'])}"
+        return ["gone"] if expect.get("exists") else None
+    now = [current["type"], _wire_text(current["type"], current["data"])]
     if not expect.get("exists"):
-        return f"the value was read as absent; {now}"
+        return ["appeared", *now]
     value_type = str(expect.get("type", ""))
     if current["type"] == value_type and _wire_text(value_type, current["data"]) == _wire_text(value_type, expect.get("data")):
         return None
-    return f"the decision was based on {value_type} {_wire_text(value_type, expect.get('data'))}; {now}"
+    return ["differs", value_type, _wire_text(value_type, expect.get("data")), *now]
 
 
 def _missing_key(host: Host, path: str, view: int) -> str | None:
@@ -137,7 +136,7 @@ def _missing_key(host: Host, path: str, view: int) -> str | None:
 def set_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
     path, view, name, value_type = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("name", "")), op.get("type")
     if value_type not in VALUE_TYPES:
-        return {"ok": False, "error": {"kind": "invalid_argument", "message": f"unknown value type: {value_type}", "path": path}}
+        return refusal("invalid_argument", "value_type", path, value_type)
     data = _wire_data(value_type, op.get("data"), path)
     host.check_write_access(path, view)
     prior = host.registry.get_value(path, name, view)
@@ -170,9 +169,7 @@ def delete_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
 
 
 def _unknown_refused(op_name: str, key_path: str, value: dict[str, t.Any]) -> dict[str, t.Any]:
-    where = f"{key_path}\\{value['name']} (kind {value.get('kind')})"
-    return {"ok": False, "error": {"kind": "unsupported", "message": f"{op_name} refused: {where}{UNKNOWN_KIND_REASON}",
-                                   "path": key_path}}
+    return refusal("unsupported", "unknown_kind", key_path, [op_name, f"{key_path}\\{value['name']} (kind {value.get('kind')})"])
 
 
 def restart_service(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -204,8 +201,7 @@ def _allowed(path: str) -> bool:
 def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
     path, view = str(op.get("path", "")), int(op.get("view", 64))
     if not _allowed(path):
-        return {"ok": False, "error": {"kind": "invalid_argument", "path": path,
-                                       "message": f"delete_tree is refused outside the destructive allow-list: {path}"}}
+        return refusal("invalid_argument", "outside_destructive", path)
     host.check_write_access(path, view)
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
@@ -257,14 +253,12 @@ def set_key_dacl(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
     path, view, sddl = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("sddl", ""))
     normal = path.strip("\\").lower()
     if not any(normal == root or normal.startswith(root + "\\") for root in DACL_ROOTS):
-        return {"ok": False, "error": {"kind": "invalid_argument", "path": path,
-                                       "message": f"set_key_dacl is refused outside the DACL allow-list: {path}"}}
+        return refusal("invalid_argument", "outside_dacl", path)
     wanted = acl.parse(sddl)
     if wanted is None:
-        return {"ok": False, "error": {"kind": "invalid_argument", "path": path, "message":
-                f"set_key_dacl takes a DACL only (D: and its ACEs; no owner, group or SACL): {sddl}"}}
+        return refusal("invalid_argument", "dacl_only", path, sddl)
     if not host.registry.key_exists(path, view):
-        return {"ok": False, "error": {"kind": "not_found", "path": path, "message": f"set_key_dacl: the key does not exist: {path}"}}
+        return refusal("not_found", "no_key", path)
     # ChangePermissions is refused by the same ACLs that refuse writes (the write_denied fault).
     host.check_write_access(path, view)
     display = host.registry.display(path, view)
@@ -280,7 +274,7 @@ def set_key_dacl(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
 def write_file(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     name = str(op.get("name", ""))
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}", name):
-        return {"ok": False, "error": {"kind": "invalid_argument", "message": f"not a plain file name: {name}", "path": None}}
+        return refusal("invalid_argument", "file_name", None, name)
     target = f"C:\\ProgramData\\{BACKUP_DIRECTORY}\\{name}"
     data = _wire_data("binary", op.get("content"), target)
     host.facts.setdefault("files", {})[target] = data
@@ -293,11 +287,10 @@ def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     """Take ownership, delete L$*TIMEBOMB*, restore owner and DACL, as the agent does."""
     path = str(op.get("path", ""))
     if path.lower() != GRACE_PATH.lower():
-        return {"ok": False, "error": {"kind": "invalid_argument", "message": f"grace_reset only acts on {GRACE_PATH}", "path": path}}
+        return refusal("invalid_argument", "grace_path", path)
     if host.grace_key_locked():
         # The owner and DACL cannot even be read, so they could not be put back: nothing is changed.
-        return {"ok": False, "error": {"kind": "access_denied", "path": path, "reason": "grace_key_locked", "message":
-                "Administrators may not even read the GracePeriod key or its permissions: Requested registry access is not allowed."}}
+        return refusal("access_denied", "grace_key_locked", path, "Requested registry access is not allowed.")
     if not host.registry.key_exists(path):
         return {"ok": True, "exists": False, "deleted": []}
     names = [value["name"] for value in host.registry.values(path)

@@ -27,11 +27,15 @@ class AgentClient:
                                        **options)
 
     def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
+        return self.run_line(payload.stdin_line(request))
+
+    def run_line(self, line: bytes) -> dict[str, t.Any]:
+        """The bootstrap's answer to one stdin line as given (the lab kit's checks of its decoding)."""
         words = command_words()
         shell_id = self.protocol.open_shell(codepage=65001)
         try:
             command_id = self.protocol.run_command(shell_id, words[0], words[1:], console_mode_stdin=False)
-            self.protocol.send_command_input(shell_id, command_id, payload.stdin_line(request), end=True)
+            self.protocol.send_command_input(shell_id, command_id, line, end=True)
             stdout, stderr, code = self.protocol.get_command_output(shell_id, command_id)
             self.protocol.cleanup_command(shell_id, command_id)
         finally:

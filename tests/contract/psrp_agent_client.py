@@ -26,7 +26,11 @@ class PsrpAgentClient:
         }
 
     def run(self, request: dict[str, t.Any]) -> dict[str, t.Any]:
-        line = payload.stdin_line(request).decode("ascii").strip()
+        return self.run_line(payload.stdin_line(request))
+
+    def run_line(self, stdin: bytes) -> dict[str, t.Any]:
+        """The bootstrap's answer to one stdin line as given (the lab kit's checks of its decoding)."""
+        line = stdin.decode("ascii").strip()
         with RunspacePool(WSMan(**self.wsman_options)) as pool:
             shell = PowerShell(pool)
             shell.add_script(payload.bootstrap_text())

@@ -24,14 +24,14 @@ TARGET = os.path.join(ROOT, "plugins", "plugin_utils", payload.DEFLATED_AGENT_FI
 
 
 def build() -> str:
-    """The file's content: the SHA-256 of the agent text it is made from, then base64 of the raw DEFLATE stream of
-    that text minified."""
+    """The file's content: the SHA-256 of the agent text it is made from, then the raw DEFLATE stream of that text
+    minified, in Ascii85 as it travels."""
     text = payload.minify_agent(payload.agent_text()).encode("utf-8")
     # zopfli's zlib container: a 2-byte header and a 4-byte Adler-32 around the raw DEFLATE stream.
     raw = zopfli.zopfli.compress(text, numiterations=100)[2:-4]
     if zlib.decompress(raw, -15) != text:
         raise RuntimeError("zopfli's stream does not inflate to the agent text")
-    return payload.prebuilt_file_text(payload.source_sha256(), base64.b64encode(raw).decode("ascii"))
+    return payload.prebuilt_file_text(payload.source_sha256(), payload.ascii85(raw))
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
     with open(TARGET, "w", encoding="ascii", newline="\n") as handle:
         handle.write(content)
     deflated = content.split()[2]
-    print(f"{TARGET}: {len(deflated)} base64 characters ({len(base64.b64decode(deflated))} bytes deflated)")
+    print(f"{TARGET}: {len(deflated)} Ascii85 characters ({len(base64.a85decode(deflated))} bytes deflated)")
 
 
 if __name__ == "__main__":

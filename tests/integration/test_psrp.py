@@ -5,7 +5,6 @@ of older ansible-core releases, and output larger than one WSMan envelope."""
 
 from __future__ import annotations
 
-import base64
 import json
 import zlib
 import logging
@@ -225,7 +224,7 @@ def test_a_script_that_is_not_the_bootstrap_is_refused_with_an_error_record(flee
         # The bootstrap with a changed agent is refused too (the SHA-256 check).
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
         changed = deflate.compress((payload.agent_text() + "\n#").encode()) + deflate.flush()
-        line = base64.b64encode(changed).decode() + " " + payload.zlib_deflated(json.dumps(payload.build_request([])))
+        line = payload.ascii85(changed) + " " + payload.zlib_deflated(json.dumps(payload.build_request([])))
         output, errors = run_script(runspace, payload.bootstrap_text(), [line])
         assert output == [] and "is not the shipped agent" in errors[0]
     finally:

@@ -50,7 +50,7 @@ def test_stdin_is_one_ascii_line_and_hostile_strings_round_trip():
 
 def test_the_agent_travels_deflated():
     """What the bootstrap inflates with .NET's DeflateStream: raw DEFLATE, no zlib header."""
-    raw = zlib.decompress(base64.b64decode(payload.deflated_agent()), -15)
+    raw = zlib.decompress(base64.a85decode(payload.deflated_agent()), -15)
     assert raw.decode("utf-8") == payload.wire_agent_text()
     assert len(payload.stdin_line(payload.build_request([]))) < len(payload.agent_text()) // 2
 

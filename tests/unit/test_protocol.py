@@ -52,6 +52,50 @@ def test_service_errors_have_a_remedy():
     assert "it is Stopped" in message and "Start-Service" in message
 
 
+@pytest.mark.parametrize("error,message", [
+    ({"kind": "invalid_argument", "reason": "outside_destructive", "path": "SOFTWARE"},
+     "delete_tree is refused outside the destructive allow-list: SOFTWARE"),
+    ({"kind": "unsupported", "reason": "unknown_kind", "path": "K", "detail": ["set_value", "K\\V (kind 8)"]},
+     "set_value refused: K\\V (kind 8) is a registry kind the agent cannot write back exactly (a rollback would change it); "
+     "remove or convert it first"),
+    ({"kind": "conflict", "reason": "changed", "detail": ["differs", "dword", "4", "dword", "3"]},
+     "changed by someone else since it was read: the decision was based on dword 4; it now holds dword 3"),
+    ({"kind": "conflict", "reason": "changed", "detail": ["appeared", "string", "kept"]},
+     "changed by someone else since it was read: the value was read as absent; it now holds string kept"),
+    ({"kind": "conflict", "reason": "changed", "detail": ["gone"]},
+     "changed by someone else since it was read: the value was read as present and is now absent"),
+    ({"kind": "service_error", "reason": "restart", "detail": ["TermService", "Cannot start service", "Stopped"]},
+     "restarting TermService failed: Cannot start service; after one more start it is Stopped"),
+    ({"kind": "conflict", "reason": "busy", "detail": 60}, "another write to this host held its write lock for 60 s; nothing was written"),
+    ({"kind": "unsupported", "reason": "protocol", "detail": [1, 2]}, "agent protocol 1 cannot serve a request for protocol 2"),
+    # What .NET said stays as it is; a reason this controller does not know shows its detail.
+    ({"kind": "access_denied", "message": "Requested registry access is not allowed.", "reason": None, "detail": None},
+     "Requested registry access is not allowed."),
+    ({"kind": "internal", "reason": "from_a_newer_agent", "detail": "what it saw"}, "what it saw"),
+    ({"kind": "unsupported", "reason": "unknown_kind", "detail": "not a list"}, "not a list"),
+])
+def test_the_controller_words_what_the_agent_reports_as_reason_and_detail(error, message):
+    answer = {"ok": True, "results": [{"id": "a", "ok": False, "error": dict(error)}]}
+    protocol.word_errors(answer)
+    assert answer["results"][0]["error"]["message"] == message
+
+
+def test_the_runtime_refusal_names_the_powershell_it_found():
+    answer = '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","detail":"PowerShell Core 7.4.6"}}'
+    with pytest.raises(transport.AgentError) as failure:
+        transport.parse_answer(0, answer, "")
+    assert failure.value.msg.startswith("The WinRM endpoint cannot run the licensing agent (the agent needs Windows PowerShell 5.1; "
+                                        "this is PowerShell Core 7.4.6).")
+
+
+def test_a_worded_refusal_reaches_the_user_with_its_path_and_remedy():
+    answer = ('{"ok":false,"error":{"kind":"invalid_argument","message":null,"path":"SOFTWARE","reason":"outside_destructive",'
+              '"detail":null}}')
+    with pytest.raises(transport.AgentError) as failure:
+        transport.parse_answer(0, answer, "")
+    assert failure.value.msg.startswith("Invalid argument on SOFTWARE: delete_tree is refused outside the destructive allow-list: SOFTWARE.")
+
+
 def test_unknown_value_kinds_become_hex_n_only_when_their_bytes_are_exact():
     exact = {"name": "BigEndian", "type": "unknown", "kind": 5, "data": "AAAAAQ==", "exact": True}
     assert registry.from_wire(exact) == ("type5", b"\x00\x00\x00\x01")

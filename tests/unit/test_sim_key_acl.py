@@ -55,4 +55,4 @@ def test_set_key_dacl_honours_write_denied_and_refuses_other_keys():
     assert denied["results"][0]["error"]["kind"] == "access_denied" and not simulated.facts.get("key_acl")
     outside = writes.set_key_dacl(simulated, {"path": "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", "view": 64,
                                               "sddl": "D:(A;CI;KA;;;WD)"}, writes.Journal())
-    assert outside["error"]["kind"] == "invalid_argument" and "DACL allow-list" in outside["error"]["message"]
+    assert outside["error"]["kind"] == "invalid_argument" and outside["error"]["reason"] == "outside_dacl"
