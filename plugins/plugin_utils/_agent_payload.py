@@ -143,6 +143,7 @@ def bootstrap_text() -> str:
     return _strip_comment_lines(_read_script("_bootstrap.ps1"))
 
 
+@functools.lru_cache(maxsize=1)
 def bootstrap_command() -> str:
     """The constant command line that starts the bootstrap."""
     encoded = base64.b64encode(bootstrap_text().encode("utf-16-le")).decode("ascii")

@@ -19,6 +19,11 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure 
 
 ERROR_KINDS = _protocol.ERROR_KINDS
 
+# ansible-core imports the action plugins, and so this module, in its main process before it forks a worker per host and
+# task: made here, the agent as it travels and the command line are inherited by every worker, not made in each.
+payload.deflated_agent()
+payload.bootstrap_command()
+
 # What the administrator can do about each kind of agent error.
 REMEDIES = {
     "access_denied": (
