@@ -262,3 +262,13 @@ def test_failed_and_unreachable_hosts_stay_in_the_lines_records_and_files(fleet,
     if extra:
         saved = json.loads((results_dir / "fresh-01.json").read_text(encoding="utf-8"))
         assert saved["status"] == "unreachable" and saved["run_id"] != "an-old-run"
+
+
+def test_the_reboot_strategy_without_ansible_windows_fails_before_any_write(fleet, tmp_path):
+    """The reboot handler needs ansible.windows; without it the run must stop before the change, not after it."""
+    fleet.reset_host("per-device-02", "per_device")
+    fleet.reset_stats()
+    run = play(fleet, "configure_licensing", tmp_path / "unused", configure_licensing_restart_strategy="reboot")
+    assert run.rc != 0
+    assert "couldn't resolve module/action 'ansible.windows.win_reboot'" in run.output
+    assert all(counters["writes"] == 0 and counters["commands"] == 0 for counters in fleet.stats().values())
