@@ -28,7 +28,9 @@ class ActionModule(LicensingActionBase):
         options = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
         problem = _drift.threshold_problem(args["warning_days"], args["critical_days"])
         if problem:
-            raise AnsibleActionFail(f"{problem} (the grace_report role: grace_report_critical_days and grace_report_warning_days).")
+            where = " (the grace_report role: grace_report_critical_days and grace_report_warning_days)" \
+                if args["kind"] == "grace_report" else ""
+            raise AnsibleActionFail(f"{problem}{where}.")
         records, lines = {}, []
         for host in sorted(args["results"]):
             result = args["results"][host]

@@ -73,7 +73,7 @@ class ActionModule(ValueChangeAction):
         before, restart = facts["before"], effective and request.restart
         after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))
         warnings = list(facts["warnings"])
-        if changed and not effective and request.restart:
+        if changed and not effective:
             warnings.append(self.no_restart_warning(request, before))
         result: dict[str, t.Any] = dict(
             changed=changed,
@@ -97,12 +97,14 @@ class ActionModule(ValueChangeAction):
 
     @staticmethod
     def no_restart_warning(request: Options, before: dict[str, t.Any]) -> str:
+        """Why no restart is asked for (with restart: never too: the reboot strategy of configure_licensing uses it)."""
+        not_restarted = "TermService was not restarted and " if request.restart else ""
         if request.asked.scope == "local" and (before["policy_mode"] is not None or before["policy_license_servers"] is not None):
             return ("Group Policy overrides the local values this task changed, so the licensing TermService uses stays "
-                    "the same: TermService was not restarted and no restart is required. The local values take effect "
-                    "once the policy is removed; restart TermService then.")
+                    f"the same: {not_restarted}no restart is required. The local values take effect once the policy is "
+                    "removed; restart TermService then.")
         return ("The licensing TermService uses stays the same after this change (same mode and license servers), so "
-                "TermService was not restarted and no restart is required.")
+                f"{not_restarted}no restart is required.")
 
     @staticmethod
     def domain(system: dict[str, t.Any]) -> dict[str, t.Any]:

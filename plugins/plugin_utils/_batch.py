@@ -89,7 +89,10 @@ def _change_line(host: str, result: dict[str, t.Any], done: str) -> str:
         return f"{host}: {status.upper()}{' (possibly changed)' if result.get('changed') else ''}: {_error(result)}"
     parts = [done if result.get("changed") else "no change"]
     if result.get("changed") and result.get("policy_overrides"):
-        parts.append("Group Policy overrides it, so it has no effect while the policy is set")
+        # licensing_mode asks for a restart (or makes one) only when the licensing in use changes.
+        in_use = result.get("restarted") or result.get("restart_required")
+        parts.append("Group Policy overrides part of it" if in_use else
+                     "Group Policy overrides it, so it has no effect while the policy is set")
     if result.get("restarted"):
         parts.append("TermService restarted")
     elif result.get("restart_required"):

@@ -27,9 +27,10 @@ TERMSERVICE_KEY = "SYSTEM\\CurrentControlSet\\Services\\TermService"
 
 def server_list(value: t.Any) -> list[str]:
     """License servers as a list, also from the text a survey gives: "ls01, ls02" or one per line.
-    Each entry is split on commas and line breaks and trimmed; empty lines are dropped. A comma with no
-    name after it (at the end, or two in a row) is refused: "ls01.example.test," is what is left of
-    "ls01.example.test, ls02..." after `-e name="a, b"`, which ansible-playbook cuts at the space."""
+    Each entry is split on commas and line breaks and trimmed; empty lines are dropped. An entry that
+    starts or ends with a comma, or has two commas with only spaces between, is refused: "ls01.example.test,"
+    is what is left of "ls01.example.test, ls02..." after `-e name="a, b"`, which ansible-playbook cuts at
+    the space."""
     if value is None:
         return []
     entries = [value] if isinstance(value, str) else list(value)

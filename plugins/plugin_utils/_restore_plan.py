@@ -16,11 +16,11 @@ index and value steps; a test bounds it.
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _dacl, _regfile, _trees
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._licensing import GRACE_PERIOD_KEY
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_id, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
@@ -84,9 +84,15 @@ def _block_dacl(key: RegKey, path: str) -> str | None:
                          "comment line.") from None
 
 
+# The GracePeriod key and what is below it, through CurrentControlSet or a numbered control set (ControlSet001 is the
+# same key on a running system).
+_GRACE_PERIOD = re.compile(r"SYSTEM\\(CurrentControlSet|ControlSet\d{3})\\Control\\Terminal Server\\RCM\\GracePeriod(\\|$)",
+                           re.IGNORECASE)
+
+
 def _refuse_grace_period_write(path: str) -> None:
     """Only a change is refused: a file whose GracePeriod block the host already matches restores the rest."""
-    if (path.lower() + "\\").startswith(GRACE_PERIOD_KEY.lower() + "\\"):
+    if _GRACE_PERIOD.match(path):
         raise AgentError(
             f"[{registry.display_path(path)}] would change the grace period key, and registry_restore does not write "
             "there: Windows lets only the Remote Desktop Services service (NETWORK SERVICE) change it (Administrators "
@@ -158,6 +164,8 @@ class Plan:
             # A [-key] followed by blocks that put back exactly what is there (a full regedit export applied
             # again) changes nothing: no operation is sent, so a second run and check mode report changed=0.
             self.changes, self.ops, self.lines, self.touched = [], [], [], {}
+        for op in self.ops:  # what is left to send: a block the host already matches sends nothing
+            _refuse_grace_period_write(op["path"])
 
     def _load(self, lower: str, result: dict[str, t.Any]) -> None:
         if not result.get("exists"):
@@ -208,7 +216,6 @@ class Plan:
         doomed = [key for key in self._subtree(lower) if self.state.get(key) is not None]
         if not doomed:
             return
-        _refuse_grace_period_write(block.path)
         self.ops.append({"id": f"key{len(self.ops)}", "op": "delete_tree", "path": block.path, "view": 64})
         self.lines.append((f"[{registry.display_path(block.path)}] with {len(doomed)} key(s)", "(deleted)"))
         for key in doomed:
@@ -220,7 +227,6 @@ class Plan:
         lower = block.path.lower()
         self.work += 1
         if self.state.get(lower) is None:
-            _refuse_grace_period_write(block.path)
             self.ops.append({"id": f"key{len(self.ops)}", "op": "create_key", "path": block.path, "view": 64})
             shown = f"[{registry.display_path(block.path)}]"
             self.lines.append((f"{shown} (absent)", f"{shown} (key created)"))
@@ -233,7 +239,6 @@ class Plan:
             change = Change(Wanted(block.path, name, 64, value), stored[1] if stored else None, value)
             if not change.changed:
                 continue
-            _refuse_grace_period_write(block.path)
             index = len(self.changes)
             self.changes.append(change)
             op = write_ops([change])[0]

@@ -88,8 +88,13 @@ def _dump(document: dict[str, t.Any]) -> bytes:
 
 
 def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
-    if request.get("version") != PROTOCOL_VERSION:
-        return {**refusal("unsupported", "protocol", None, [PROTOCOL_VERSION, request.get("version")]), "version": PROTOCOL_VERSION}
+    # The agent reads the version as [int] (a missing one is 0) before it compares.
+    try:
+        asked = int(request.get("version") or 0)
+    except (TypeError, ValueError):
+        asked = 0
+    if asked != PROTOCOL_VERSION:
+        return {**refusal("unsupported", "protocol", None, [PROTOCOL_VERSION, asked]), "version": PROTOCOL_VERSION}
     rollback_on_error = bool(request.get("rollback_on_error"))
     stop_on_error = rollback_on_error or bool(request.get("stop_on_error"))
     ops = request.get("ops") or []

@@ -95,10 +95,11 @@ def test_batch_answers_left_empty_take_the_defaults_and_bad_ones_are_named(fleet
                 cmdline="--check")
     assert empty.status == "successful", empty.stdout.read()[-3000:]
     fleet.reset_stats()
-    typo = job(fleet, tmp_path / "typo", "drift_check.yml", {**SURVEY, "batch_size": "ten"}, cmdline="--check")
-    text = typo.stdout.read()
-    assert typo.status == "failed" and "Unexpected Exception" not in text
-    assert "batch_size must be a number of hosts (10) or a percentage (25%)" in " ".join(text.split())
+    for index, answers in enumerate(({"batch_size": "ten"}, {"batch_size": "25% "}, {"max_fail_percentage": "150"})):
+        typo = job(fleet, tmp_path / f"typo{index}", "drift_check.yml", {**SURVEY, **answers}, cmdline="--check")
+        text = typo.stdout.read()
+        assert typo.status == "failed" and "Unexpected Exception" not in text, answers
+        assert "batch_size must be a number of hosts (10) or a percentage (25%)" in " ".join(text.split())
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
 
 

@@ -114,6 +114,18 @@ def test_a_play_with_no_host_of_the_diagnose_groups_fails_before_contacting_any_
     assert not (tmp_path / "r" / "diagnosis").exists()
 
 
+def test_a_comma_list_target_reads_its_license_servers_first(fleet, tmp_path):
+    """target_hosts as a comma list (AWX surveys, hand-written patterns): the license servers in it are still read."""
+    hosts = scenario_of(fleet)
+    servers = sorted(host for host, scenario in hosts.items() if scenario in LICENSE_SERVERS)
+    session = sorted(host for host, scenario in hosts.items() if scenario not in LICENSE_SERVERS)[:2]
+    run = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "target_hosts": ",".join(session + servers)})
+    assert run.rc == 0, run.output
+    results = _load(tmp_path / "r" / "diagnosis")
+    assert {host for host, result in results.items() if result["role"] == "license_server"} == set(servers)
+
+
 def test_a_misspelt_group_name_fails_before_any_session_host_is_contacted(fleet, tmp_path):
     """-e diagnose_license_server_group=rds_license_server (no such group) would drop every license server silently."""
     fleet.reset_stats()

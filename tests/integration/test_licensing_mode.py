@@ -102,6 +102,15 @@ def test_gpo_overridden_change_does_not_restart_termservice(fleet, run):
     assert any("TermService was not restarted" in warning and "once the policy is removed" in warning
                for warning in result["warnings"])
     assert fleet.value("fresh-01", SERVERS_KEY, "SpecifiedLicenseServers")["data"] == ["ls09.example.test"]
+    # With restart: never (what configure_licensing's reboot strategy uses) no restart is asked for either, and said so;
+    # a change Group Policy does not override still asks for one.
+    reset(fleet, "gpo_conflict")
+    _rc, _output, result, _stats = run(mode="per_user", license_servers=["ls07.example.test"], policy_conflict="warn")
+    assert result["changed"] is True and result["restart_required"] is False and result["restarted"] is False
+    assert any("no restart is required" in warning and "not restarted" not in warning for warning in result["warnings"])
+    reset(fleet, "per_device")
+    _rc, _output, result, _stats = run(mode="per_user")
+    assert result["changed"] is True and result["restart_required"] is True
     # Check mode says the same: no restart would happen.
     reset(fleet, "gpo_conflict")
     _rc, _output, result, stats = run(["--check"], mode="per_user", license_servers=["ls08.example.test"],

@@ -59,6 +59,10 @@ def test_change_records_and_lines_keep_failed_and_unreachable_hosts():
 def test_a_change_group_policy_overrides_says_so_in_its_line():
     _record, line = _batch.configure_licensing("a", {"changed": True, "policy_overrides": True}, OPTIONS)
     assert line == "a: licensing changed; Group Policy overrides it, so it has no effect while the policy is set"
+    # The policy sets the mode only; the servers the change wrote are in use, and the restart is pending.
+    _record, line = _batch.configure_licensing("b", {"changed": True, "policy_overrides": True, "restart_required": True},
+                                               OPTIONS)
+    assert line.startswith("b: licensing changed; Group Policy overrides part of it; restart TermService")
 
 
 def test_diagnose_records_each_host_from_its_two_results():

@@ -208,3 +208,38 @@ def test_planning_many_deletions_interleaved_with_blocks_is_linear():
     assert large.work <= 4.5 * small.work
     # And a bounded number of steps per block: each block and each key is touched a fixed number of times.
     assert large.work <= 8 * 2 * 1600
+
+
+GRACE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\GracePeriod"
+TIMEBOMB = "L$RTMTIMEBOMB_1320153D-8DA3-4e8e-B27B-0D888223A588"
+
+
+def _grace_plan(keys, answers):
+    blocks = restore.blocks_from(keys)
+    _ops, ids = restore.read_ops(blocks)
+    return restore.Plan(blocks, answers, ids)
+
+
+@pytest.mark.parametrize("path", [GRACE, GRACE.replace("CurrentControlSet", "ControlSet001"), GRACE + "\\Sub"])
+def test_a_change_to_the_grace_period_key_is_refused_however_it_is_spelt(path):
+    with pytest.raises(AgentError, match="would change the grace period key"):
+        _grace_plan([RegKey(f"{HKLM}\\{path}", values={TIMEBOMB: ("binary", b"\x01")})], {"read0": read_key([])})
+
+
+def test_creating_or_deleting_the_grace_period_key_is_refused():
+    with pytest.raises(AgentError, match="would change the grace period key"):
+        _grace_plan([RegKey(f"{HKLM}\\{GRACE}")], {"read0": read_key([], exists=False)})
+    tree = {"ok": True, "exists": True, "keys": [{"path": GRACE, "values": []}]}
+    with pytest.raises(AgentError, match="would change the grace period key"):
+        _grace_plan([RegKey(f"{HKLM}\\{GRACE}", delete=True)], {"read0": tree})
+
+
+def test_a_grace_period_block_the_host_already_matches_is_no_change():
+    held = [{"name": TIMEBOMB, "type": "binary", "data": "AQ=="}]
+    assert _grace_plan([RegKey(f"{HKLM}\\{GRACE}", values={TIMEBOMB: ("binary", b"\x01")})],
+                       {"read0": read_key(held)}).ops == []
+    # Deleted and put back exactly as it is: nothing is sent, so nothing is refused.
+    tree = {"ok": True, "exists": True, "keys": [{"path": GRACE, "values": held}]}
+    again = _grace_plan([RegKey(f"{HKLM}\\{GRACE}", delete=True),
+                         RegKey(f"{HKLM}\\{GRACE}", values={TIMEBOMB: ("binary", b"\x01")})], {"read0": tree})
+    assert again.ops == []
