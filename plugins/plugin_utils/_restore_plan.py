@@ -20,7 +20,7 @@ import re
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as registry
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _dacl, _regfile, _trees
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _dacl, _protocol, _regfile, _trees
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._changes import Change, Wanted, expectation, write_id, write_ops
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._regfile import RegKey
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import AgentError, agent_failure
@@ -86,8 +86,8 @@ def _block_dacl(key: RegKey, path: str) -> str | None:
 
 # The GracePeriod key and what is below it, through CurrentControlSet or a numbered control set (ControlSet001 is the
 # same key on a running system).
-_GRACE_PERIOD = re.compile(r"SYSTEM\\(CurrentControlSet|ControlSet\d{3})\\Control\\Terminal Server\\RCM\\GracePeriod(\\|$)",
-                           re.IGNORECASE)
+_GRACE_PERIOD = re.compile(re.escape(_protocol.GRACE_PERIOD_PATH).replace("CurrentControlSet", r"(CurrentControlSet|ControlSet\d{3})")
+                           + r"(\\|$)", re.IGNORECASE)
 
 
 def _refuse_grace_period_write(path: str) -> None:
