@@ -25,7 +25,8 @@ class ActionModule(LicensingActionBase):
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         summarise = _batch.KINDS[args["kind"]]
-        options = {"warning_days": args["warning_days"], "critical_days": args["critical_days"]}
+        options = {"warning_days": args["warning_days"], "critical_days": args["critical_days"],
+                   "restart_strategy": args["restart_strategy"]}
         problem = _drift.threshold_problem(args["warning_days"], args["critical_days"])
         if problem:
             where = " (the grace_report role: grace_report_critical_days and grace_report_warning_days)" \

@@ -68,6 +68,14 @@ options:
     description: For V(grace_report), the critical threshold in grace days left.
     type: int
     default: 7
+  restart_strategy:
+    description:
+      - For V(configure_licensing), how the role makes a change take effect (its C(configure_licensing_restart_strategy)).
+      - With V(reboot) the lines say that the role's handler reboots the host at the end of the batch, instead of asking
+        for a restart in a maintenance window.
+    type: str
+    choices: [none, service, reboot]
+    default: none
 attributes:
   check_mode:
     support: full

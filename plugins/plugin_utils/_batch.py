@@ -82,7 +82,7 @@ def licensing_report(host: str, result: dict[str, t.Any], options: dict[str, t.A
     return record, f"{host}: read, mode {record['mode']}, {'?' if record['grace_days_left'] is None else record['grace_days_left']} grace day(s)"
 
 
-def _change_line(host: str, result: dict[str, t.Any], done: str) -> str:
+def _change_line(host: str, result: dict[str, t.Any], done: str, reboot: bool = False) -> str:
     status = _status(result)
     if status != "ok":
         # A write whose answer was lost reports changed with its failure: the message says what the host holds.
@@ -95,6 +95,8 @@ def _change_line(host: str, result: dict[str, t.Any], done: str) -> str:
                      "Group Policy overrides it, so it has no effect while the policy is set")
     if result.get("restarted"):
         parts.append("TermService restarted")
+    elif result.get("restart_required") and reboot:
+        parts.append("the role's handler reboots the host at the end of this batch for the change to take effect")
     elif result.get("restart_required"):
         parts.append("restart TermService (or reboot) in a maintenance window for the change to take effect")
     if result.get("backup_file"):
@@ -108,7 +110,7 @@ def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, 
               "restart_required": bool(result.get("restart_required")), "restarted": bool(result.get("restarted")),
               "policy_conflicts": result.get("policy_conflicts") or [], "backup_file": result.get("backup_file"),
               "warnings": result.get("warnings") or []}
-    return record, _change_line(host, result, "licensing changed")
+    return record, _change_line(host, result, "licensing changed", options.get("restart_strategy") == "reboot")
 
 
 def mslicensing_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:

@@ -147,8 +147,12 @@ def test_the_reboot_handler_is_notified_only_for_the_reboot_strategy(fleet, tmp_
     # Group Policy overrides every value the change writes on gpo-conflict-03: the licensing in use stays, no reboot.
     included = re.findall(r"^included: \S+reboot\.yml for (.+)$", rebooting.output, re.M)
     assert included and "per-device-02" in included[0] and "gpo-conflict-03" not in included[0], included
+    # The batch's line names the reboot the handler makes, not a restart left to the administrator.
+    assert "per-device-02: licensing changed; the role's handler reboots the host at the end of this batch" in rebooting.output
+    assert "restart TermService (or reboot)" not in rebooting.output
     plain = play(fleet, "configure_licensing", tmp_path / "unused", ["--check"], **servers)
     assert plain.rc == 0 and "RUNNING HANDLER" not in plain.output, plain.output
+    assert "per-device-02: licensing changed; restart TermService (or reboot) in a maintenance window" in plain.output
 
 
 def test_grace_report_classifies_each_host(fleet, tmp_path):

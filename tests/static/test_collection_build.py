@@ -70,7 +70,7 @@ MODULE_OPTIONS = {
     "licensing_diagnose": {"view", "license_server_views", "session_hosts", "domain", "warning_days", "critical_days",
                            "backup_dir"},
     "batch_results": {"kind", "results", "results_dir", "results_dir_variable", "run_id", "run_hosts", "warning_days", "critical_days",
-                      "backup_dir"},
+                      "restart_strategy", "backup_dir"},
     "fleet_report": {"results_dir", "hosts", "output_dir", "formats", "warning_days", "critical_days", "baseline", "run_id",
                      "stale", "backup_dir"},
 }

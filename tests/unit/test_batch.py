@@ -104,3 +104,11 @@ def test_a_client_in_the_grace_report_is_named_as_not_a_session_host():
     record, line = _batch.grace_report("pc1", client, OPTIONS)
     assert record["class"] == "not_applicable" and "?" not in line
     assert line == "pc1: NOT_APPLICABLE, not an RD Session Host (no grace period), mode not_configured"
+
+
+def test_with_the_reboot_strategy_the_line_names_the_handler_reboot():
+    pending = {"changed": True, "restart_required": True}
+    _record, line = _batch.configure_licensing("a", pending, {**OPTIONS, "restart_strategy": "reboot"})
+    assert line == "a: licensing changed; the role's handler reboots the host at the end of this batch for the change to take effect"
+    _record, line = _batch.configure_licensing("a", pending, {**OPTIONS, "restart_strategy": "none"})
+    assert line == "a: licensing changed; restart TermService (or reboot) in a maintenance window for the change to take effect"
