@@ -118,8 +118,9 @@ class ActionModule(ChangeAction):
         if done is None:
             return result
         if done.get("read_back"):
-            # The answer was lost and the reset found done on the host; the ACL check's answer went with it.
-            return {**result, "acl_restored": None}
+            # The answer was lost and the reset found done on the host; the ACL check's answer went with it, and
+            # whether the restart ran cannot be read back.
+            return {**result, "acl_restored": None, **({"restarted": None, "restart_required": True} if restart else {})}
         result.update(deleted=done.get("deleted") or [], acl_restored=bool(done.get("acl_restored")))
         if not done.get("acl_restored"):
             result["warnings"] = ["The GracePeriod key's owner or permissions did not read back exactly as before: "

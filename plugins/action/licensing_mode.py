@@ -86,6 +86,9 @@ class ActionModule(ValueChangeAction):
             restarted=restart,
             domain=facts["domain"],
         )
+        if restart and self.lost_answer:
+            # The writes were read back after a lost answer; whether the restart ran cannot be read back.
+            result.update(restarted=None, restart_required=True)
         if warnings:
             result["warnings"] = warnings
         if self._task.diff:

@@ -151,7 +151,10 @@ restart_required:
   returned: with O(state=reset)
   type: bool
 restarted:
-  description: Whether TermService was (in check mode, would be) restarted.
+  description:
+    - Whether TermService was (in check mode, would be) restarted.
+    - V(null) when the answer to the reset was lost and the reset was found done afterwards; a restart
+      cannot be read back, so RV(restart_required) is then true.
   returned: with O(state=reset)
   type: bool
 backup_file:

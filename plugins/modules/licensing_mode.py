@@ -232,11 +232,15 @@ policy_conflicts:
   elements: str
 restart_required:
   description: Whether the Remote Desktop Services service must be restarted for the change to take
-    effect (a change to the effective mode or license servers was made and O(restart=never)).
+    effect (a change to the effective mode or license servers was made and O(restart=never), or the
+    restart's answer was lost, see RV(restarted)).
   returned: always
   type: bool
 restarted:
-  description: Whether TermService was (in check mode, would be) restarted by this task.
+  description:
+    - Whether TermService was (in check mode, would be) restarted by this task.
+    - V(null) when the answer to the write request was lost and the writes were found on the host
+      afterwards (see RV(lost_answer)); a restart cannot be read back, so RV(restart_required) is then true.
   returned: always
   type: bool
 domain:

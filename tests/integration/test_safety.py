@@ -65,6 +65,8 @@ def test_licensing_mode_answer_lost_after_the_write_reports_the_change(fleet, ru
     assert "cannot be read back" in warning and "[WARNING]" in output
     # The restart ran on the host before the answer was lost; one more call read the host back.
     assert stats["restarts"] == 1 and stats["commands"] == 3
+    # A restart cannot be read back: not reported as done, and still asked for.
+    assert result["restarted"] is None and result["restart_required"] is True
     again, _stats, _output = run("licensing_mode.yml", MODE_HOST, mode="per_user", backup=True, backup_dir=str(tmp_path / "b"))
     assert again["changed"] is False and "lost_answer" not in again
 
@@ -132,6 +134,7 @@ def test_grace_reset_answer_lost_is_judged_against_the_backup(fleet, run, tmp_pa
     assert result["changed"] is True and not result.get("failed"), result
     assert result["deleted"] == [TIMEBOMB] and result["acl_restored"] is None
     assert result["lost_answer"]["outcome"] == "done" and stats["restarts"] == 1
+    assert result["restarted"] is None and result["restart_required"] is True
 
 
 def test_registry_restore_answer_lost_before_the_write(fleet, run, tmp_path):
