@@ -162,11 +162,13 @@ def policy_conflicts(request: Request, before: dict[str, t.Any]) -> list[str]:
     where = display_path(lic.POLICY_KEY)
     if request.mode is not None and before["policy_mode"] is not None and before["policy_mode"] != request.mode:
         found.append(f"Group Policy sets LicensingMode = {lic.mode_label(before['policy_mode'])} in {where}, "
-                     f"which overrides the local {lic.mode_label(request.mode)}")
+                     f"which overrides the {lic.mode_label(request.mode)} asked for locally (the local value is now "
+                     f"{lic.mode_label(before['local_mode'])})")
     if request.servers is not None and before["policy_license_servers"] is not None and \
             not _same_servers(before["policy_license_servers"], request.servers):
+        local = ",".join(before["local_license_servers"] or []) or "(none)"
         found.append(f"Group Policy sets LicenseServers = {','.join(before['policy_license_servers'])!r} in {where}, "
-                     f"which overrides the local list {request.servers!r}")
+                     f"which overrides the list asked for locally {request.servers!r} (the local list is now {local!r})")
     return found
 
 

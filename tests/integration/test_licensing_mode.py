@@ -72,6 +72,9 @@ def test_gpo_conflict_fails_by_default_and_writes_nothing(fleet, run):
     rc, output, result, stats = run(mode="per_user", license_servers=["ls03.example.test"])
     assert result["failed"] is True
     assert "Group Policy sets LicensingMode = per_device (2)" in result["msg"]
+    # The value asked for is not called the host's local value: that is named separately.
+    assert "overrides the per_user (4) asked for locally (the local value is now " in result["msg"]
+    assert "overrides the list asked for locally ['ls03.example.test'] (the local list is now " in result["msg"]
     assert "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services" in result["msg"]
     assert "GPO" in result["msg"] and "scope: policy" in result["msg"]
     assert stats["writes"] == 0
