@@ -226,3 +226,21 @@ def test_html_diagnosis_section_renders_in_headless_chromium(report, tmp_path):
         assert element in dom
     for entry in document["diagnosis"]["findings"]:
         assert f"<td>{entry['id']}</td>" in dom
+
+
+def test_own_group_names_as_extra_variables_are_the_default_target(fleet, tmp_path):
+    """The AWX template sets only the two group variables (docs/awx.md): the plays run on those groups, no target_hosts."""
+    with open(fleet.inventory, encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    groups = inventory["all"]["children"]
+    groups["lic_servers"] = groups.pop("rds_license_servers")
+    groups["vdi_session_hosts"] = groups.pop("rds_session_hosts")
+    renamed = tmp_path / "inventory.yml"
+    renamed.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    run = run_playbook("remote_desktop.licensing.diagnose", str(renamed), str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "diagnose_license_server_group": "lic_servers",
+                        "diagnose_session_host_group": "vdi_session_hosts"})
+    assert run.rc == 0, run.output
+    results = _load(tmp_path / "r" / "diagnosis")
+    roles = {result["role"] for result in results.values()}
+    assert len(results) == len(SCENARIOS) and roles == {"license_server", "session_host"}, roles
