@@ -16,6 +16,7 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _r
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _restore_plan as restore
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._change_action import Backup, ChangeAction, ChangePlan, Results
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._paths import host_file_name
 
 
 class Request(t.NamedTuple):
@@ -30,17 +31,26 @@ class ActionModule(ChangeAction):
     DOCUMENTATION = DOCUMENTATION
     BACKUP_NAME = "before-restore"
 
-    def read_source(self, src: str, limit_kb: int) -> tuple[list[_regfile.RegKey], str | None]:
-        """The file's keys and the host it names as its source (None for files without that line)."""
+    def find_source(self, src: str, host_backups: str) -> str:
+        """src as ansible.builtin.copy finds it; a bare file name not found there is looked up among this host's
+        backups (<backup_dir>/<inventory_hostname>/), where the modules save them."""
         try:
-            path = self._find_needle("files", src)
+            return self._find_needle("files", src)
         except AnsibleError:
-            # ansible-core's own message points at a remote_src option this module does not have.
-            raise FailedTaskResult(
-                f"src {src!r} was not found on the controller (a relative path is looked up in the role's or the "
-                "playbook's files directory, then beside the playbook). src must be a .reg file on the controller; "
-                "to apply a file that is on the host, fetch it first (ansible.builtin.fetch). Nothing was sent to the host."
-            ) from None
+            pass
+        backup = os.path.join(host_backups, src)
+        if os.path.basename(src) == src and os.path.isfile(backup):
+            return backup
+        # ansible-core's own message points at a remote_src option this module does not have.
+        raise FailedTaskResult(
+            f"src {src!r} was not found on the controller (a relative path is looked up in the role's or the "
+            "playbook's files directory, then beside the playbook; a bare file name also among this host's backups, "
+            f"{host_backups}). src must be a .reg file on the controller; to apply a file that is on the host, fetch "
+            "it first (ansible.builtin.fetch). Nothing was sent to the host.")
+
+    def read_source(self, src: str, limit_kb: int, host_backups: str) -> tuple[list[_regfile.RegKey], str | None]:
+        """The file's keys and the host it names as its source (None for files without that line)."""
+        path = self.find_source(src, host_backups)
         try:
             size = os.path.getsize(path)
             if size > limit_kb * 1024:
@@ -71,7 +81,8 @@ class ActionModule(ChangeAction):
     def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Request:
         if args["max_file_size_kb"] < 1:
             raise FailedTaskResult(f"max_file_size_kb must be at least 1, not {args['max_file_size_kb']}.")
-        keys, source = self.read_source(args["src"], args["max_file_size_kb"])
+        host_backups = os.path.join(self.backup_dir(args), host_file_name(self.inventory_host(task_vars)))
+        keys, source = self.read_source(args["src"], args["max_file_size_kb"], host_backups)
         blocks = restore.blocks_from(keys)
         if not blocks:
             raise FailedTaskResult(f"{args['src']} holds no [key] blocks; nothing to restore.")

@@ -42,6 +42,8 @@ options:
     description:
       - The .reg file on the controller; a relative path is looked up like M(ansible.builtin.copy)'s
         C(src) (the role's or playbook's C(files) directory first).
+      - A bare file name found nowhere else is looked up among the host's own backups,
+        C(<backup_dir>/<inventory_hostname>/), where the modules save them (see O(backup_dir)).
       - Version 5.00 files in UTF-16 or UTF-8 and C(REGEDIT4) files are read. A malformed file fails
         with the line number and the problem.
       - Must be on the controller; to apply a file that is on the host, fetch it first

@@ -205,3 +205,18 @@ def test_restore_of_a_missing_file_says_what_to_do_without_naming_remote_src(fle
     assert result["failed"] is True and "was not found on the controller" in result["msg"]
     assert "remote_src" not in result["msg"] and "ansible.builtin.fetch" in result["msg"]
     assert stats["commands"] == 0
+
+
+def test_a_backup_is_restored_by_its_file_name_from_the_hosts_backup_directory(fleet, run, tmp_path):
+    """src as the file name a module printed: found under <backup_dir>/<inventory_hostname>/; another name is refused
+    naming where it was looked for."""
+    fleet.reset_host(CLIENT, "client_cache")
+    cleared, _stats, _output = run("mslicensing.yml", CLIENT, backup_dir=str(tmp_path / "b"))
+    name = os.path.basename(cleared["backup_file"])
+    restored, _stats, _output = run("registry_restore.yml", CLIENT, src=name, backup_dir=str(tmp_path / "b"))
+    assert restored["changed"] is True and not restored.get("failed"), restored
+    assert tree(fleet, CLIENT, MSLICENSING)
+    fleet.reset_stats()
+    missing, stats, _output = run("registry_restore.yml", CLIENT, src="no-such-backup.reg", backup_dir=str(tmp_path / "b"))
+    assert missing["failed"] is True and str(tmp_path / "b" / CLIENT) in missing["msg"], missing
+    assert stats["commands"] == 0
