@@ -75,7 +75,7 @@ def run(fleet: SimFleet, name: str, work: str, batch_size: int, max_fail: int) -
     backups, tree = os.path.join(work, f"backups-{name}"), os.path.join(work, f"tree-{name}")
     started = time.monotonic()
     outcome = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, os.path.join(work, f"unused-{name}"),
-                           {"batch_size": batch_size, "max_fail_percentage": max_fail, "configure_licensing_mode": mode,
+                           {"batch_size": batch_size, "batch_max_fail_percentage": max_fail, "configure_licensing_mode": mode,
                             "configure_licensing_license_servers": servers, "configure_licensing_backup": True,
                             "configure_licensing_backup_dir": backups},
                            env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree", "ANSIBLE_CALLBACK_TREE_DIR": tree,

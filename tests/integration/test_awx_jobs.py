@@ -91,11 +91,12 @@ def test_batch_answers_left_empty_take_the_defaults_and_bad_ones_are_named(fleet
     """Optional survey questions arrive as "" when left empty; a typo must fail with words, not a traceback."""
     for host in DRIFTING:
         fleet.reset_host(host, "per_user")
-    empty = job(fleet, tmp_path / "empty", "drift_check.yml", {**SURVEY, "batch_size": "", "max_fail_percentage": ""},
+    empty = job(fleet, tmp_path / "empty", "drift_check.yml", {**SURVEY, "batch_size": "", "batch_max_fail_percentage": ""},
                 cmdline="--check")
     assert empty.status == "successful", empty.stdout.read()[-3000:]
     fleet.reset_stats()
-    for index, answers in enumerate(({"batch_size": "ten"}, {"batch_size": "25% "}, {"max_fail_percentage": "150"})):
+    for index, answers in enumerate(({"batch_size": "ten"}, {"batch_size": "25% "}, {"batch_max_fail_percentage": "150"},
+                                     {"max_fail_percentage": "150"})):
         typo = job(fleet, tmp_path / f"typo{index}", "drift_check.yml", {**SURVEY, **answers}, cmdline="--check")
         text = typo.stdout.read()
         assert typo.status == "failed" and "Unexpected Exception" not in text, answers
@@ -130,7 +131,7 @@ def test_survey_answers_as_strings_drive_every_role(fleet, tmp_path):
         "target_hosts": "per-user-01", "configure_licensing_mode": "per_device",
         "configure_licensing_license_servers": "ls01.example.test, ls02.example.test", "configure_licensing_backup": "yes",
         "configure_licensing_backup_dir": str(tmp_path / "backups"), "configure_licensing_policy_conflict": "warn",
-        "batch_size": "5", "max_fail_percentage": "10"})
+        "batch_size": "5", "batch_max_fail_percentage": "10"})
     configure_text = configure.stdout.read()
     assert configure.status == "successful", configure_text[-3000:]
     assert "per-user-01: licensing changed; restart TermService (or reboot) in a maintenance window" in configure_text

@@ -14,7 +14,7 @@ def test_one_failing_and_one_unreachable_host_in_batch_one_stop_batch_two(tmp_pa
     fleet = SimFleet(tmp_path / "fleet").up(10, ["fresh"], faults=faults)
     try:
         run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                           {"batch_size": 5, "max_fail_percentage": 10, "configure_licensing_backup_dir": str(tmp_path / "b")})
+                           {"batch_size": 5, "batch_max_fail_percentage": 10, "configure_licensing_backup_dir": str(tmp_path / "b")})
         assert run.rc != 0, run.output
         stats = fleet.stats()
         # Batch 1's healthy hosts were configured; batch 2 was never contacted.
@@ -22,7 +22,7 @@ def test_one_failing_and_one_unreachable_host_in_batch_one_stop_batch_two(tmp_pa
         assert {host: stats[host]["commands"] for host in ("fresh-06", "fresh-07", "fresh-08", "fresh-09", "fresh-10")} \
             == {"fresh-06": 0, "fresh-07": 0, "fresh-08": 0, "fresh-09": 0, "fresh-10": 0}, stats
         assert fleet.value("fresh-06", CORE, "LicensingMode") == {"type": "dword", "data": 5}
-        assert "Batch guard: an earlier batch had more than max_fail_percentage=10 % of its hosts fail" in run.output, run.output
+        assert "Batch guard: an earlier batch had more than batch_max_fail_percentage=10 % of its hosts fail" in run.output, run.output
         assert "(fresh-06, fresh-07, fresh-08, fresh-09, fresh-10) and any later ones were not contacted" in run.output
     finally:
         fleet.down()
