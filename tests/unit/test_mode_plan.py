@@ -34,6 +34,11 @@ def test_invalid_server_names(name):
     assert lic.server_name_problem(name)
 
 
+@pytest.mark.parametrize("name", ["ls01.example.com;ls02.example.com", "ls01 ls02"])
+def test_a_pasted_list_is_told_to_use_commas(name):
+    assert lic.server_name_problem(name) == "separate license server names with commas, not semicolons or spaces"
+
+
 @pytest.mark.parametrize("options,message", [
     (args(mode="aad_per_user"), "Set allow_aad_per_user: true"),
     (args(license_servers=["ls01", "ls 02"]), "license_servers[1] 'ls 02' is not a valid license server name"),
