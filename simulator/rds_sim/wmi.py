@@ -171,12 +171,13 @@ def get_instances(host: Host, namespace: str, class_name: str) -> tuple[WmiClass
     if classes is None:
         raise SimulatedFailure("wmi_error", "Invalid namespace ", "0x8004100E", "InvalidNamespace")
     wmi_class = classes.get(class_name.lower())
-    missing = SimulatedFailure("wmi_error", f"Invalid class \"{class_name}\"", "0x80041010", "InvalidClass")
-    if wmi_class is None or (class_name.lower() in _LICENSING_CLASSES and not host.facts.get("license_server")):
-        raise missing
-    if wmi_class.provider and host.faults.get("wmi_denied"):
+    provider = wmi_class is None or wmi_class.provider
+    # Access is checked before the class is looked up, as the namespace's security is.
+    if provider and host.faults.get("wmi_denied"):
         raise SimulatedFailure("access_denied", "Access denied ", "0x80041003", "AccessDenied")
-    if wmi_class.provider and host.faults.get("wmi_missing_class"):
+    missing = SimulatedFailure("wmi_error", f"Invalid class \"{class_name}\"", "0x80041010", "InvalidClass")
+    if wmi_class is None or (provider and host.faults.get("wmi_missing_class")) or \
+            (class_name.lower() in _LICENSING_CLASSES and not host.facts.get("license_server")):
         raise missing
     return wmi_class, wmi_class.instances(host)
 
