@@ -795,7 +795,8 @@ function ConvertTo-CimWire {
 function Get-CimFields {
     param($Instance, $Names)
     $map = [ordered]@{}
-    foreach ($name in @($Names)) { $map[[string]$name] = ConvertTo-CimWire $Instance.$name }
+    # Not @($Names): that is one $null item when none are named; foreach runs no times over $null.
+    foreach ($name in $Names) { $map[[string]$name] = ConvertTo-CimWire $Instance.$name }
     return $map
 }
 
