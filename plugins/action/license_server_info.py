@@ -17,7 +17,7 @@ class ActionModule(LicensingActionBase):
     IGNORED_GROUP_OPTIONS = ("backup_dir",)
 
     def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        results = _transport.results_by_id(_transport.run_agent(self, _license_server.operations()))
+        results = _license_server.with_server(_transport.results_by_id(_transport.run_agent(self, _license_server.operations())))
         for op_id, what in (("server", "Win32_TSLicenseServer"), ("parameters", _license_server.PARAMETERS_KEY),
                             ("service", _license_server.SERVICE)):
             if not (results.get(op_id) or {}).get("ok"):

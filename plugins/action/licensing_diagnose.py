@@ -11,6 +11,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_diagnose import DOCUMENTATION
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _diagnosis, _drift, _host_report, _license_server, _transport
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _wmi_reads
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._action_base import LicensingActionBase
 
 SESSION_HOST_SUBSETS = ["mode", "license_servers", "grace", "os", "role", "domain"]
@@ -29,11 +30,11 @@ class ActionModule(LicensingActionBase):
         return {"changed": False, "diagnosis": self._session_host(args, task_vars)}
 
     def _license_server(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        ops = _license_server.operations() + [
-            {"id": "checks", "op": "license_server_checks", "domain": args["domain"], "session_hosts": args["session_hosts"]},
-            {"id": "system", "op": "computer_system"},
-        ]
-        results = _transport.results_by_id(_transport.run_agent(self, ops))
+        ops = _license_server.operations() + _wmi_reads.server_checks("checks", args["domain"], args["session_hosts"]) + [
+            _wmi_reads.computer_system("system")]
+        results = _license_server.with_server(_transport.results_by_id(_transport.run_agent(self, ops)))
+        results.update(checks=_wmi_reads.server_checks_answer(results, "checks"),
+                       system=_wmi_reads.computer_system_answer(results.get("system") or {}))
         for op_id, what in (("server", "Win32_TSLicenseServer"), ("parameters", _license_server.PARAMETERS_KEY),
                             ("service", _license_server.SERVICE), ("system", "Win32_ComputerSystem")):
             if not (results.get(op_id) or {}).get("ok"):
@@ -49,10 +50,11 @@ class ActionModule(LicensingActionBase):
                 "server": server, "checks": checks}
 
     def _session_host(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        ops = _host_report.plan_operations(SESSION_HOST_SUBSETS) + [{"id": "connectivity", "op": "ls_connectivity"}]
+        ops = _host_report.plan_operations(SESSION_HOST_SUBSETS) + [_wmi_reads.connectivity("connectivity")]
         results = _transport.results_by_id(_transport.run_agent(self, ops))
         report = _host_report.build_report(SESSION_HOST_SUBSETS, results, _transport.agent_failure, args["warning_days"])
-        connectivity = results.get("connectivity") or {"ok": False, "error": {"message": "no answer"}}
+        connectivity = _wmi_reads.connectivity_answer(results["connectivity"]) if "connectivity" in results else {
+            "ok": False, "error": {"message": "no answer"}}
         grace = report["grace_period"]
         host_view = {
             "host": self.inventory_host(task_vars), "rdsh": report["role"]["rdsh_installed"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_mode import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as mode_plan
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as mode_plan, _wmi_reads
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._value_change_action import KeyValues, Plan, ValueChangeAction
 
@@ -33,11 +33,11 @@ class ActionModule(ValueChangeAction):
         return list(mode_plan.STATE_VALUES) + (list(mode_plan.OS_VALUES) if request.asked.mode == 6 else [])
 
     def extra_reads(self, request: Options) -> list[dict[str, t.Any]]:
-        return [{"id": "domain", "op": "computer_system"}]
+        return [_wmi_reads.computer_system("domain")]
 
     def decide_values(self, request: Options, key_values: KeyValues, results: dict[str, t.Any]) -> Plan:
         lookup = mode_plan.lookup_in(key_values)
-        domain = self.domain(results.get("domain") or {})
+        domain = self.domain(_wmi_reads.computer_system_answer(results.get("domain") or {}))
         if request.asked.mode == 6:
             mode_plan.check_aad_supported(lookup)
         before = mode_plan.state(lookup)

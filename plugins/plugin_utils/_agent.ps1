@@ -8,7 +8,7 @@
 param([string]$RequestJson)
 
 $ErrorActionPreference = 'Stop'
-$AgentProtocolVersion = 1
+$AgentProtocolVersion = 2
 
 function Get-Field {
     param($Map, [string]$Name, $Default = $null)
@@ -200,99 +200,6 @@ function Invoke-ReadKey {
         finally { $key.Dispose() }
     }
     finally { $base.Dispose() }
-}
-
-function Invoke-WmiTerminalService {
-    param($Op)
-    # Without the RD Session Host pieces: not installed.
-    $setting = Get-RoleInstance 'root/cimv2/TerminalServices' 'Win32_TerminalServiceSetting'
-    if ($setting -is [System.Collections.IDictionary]) { return $setting }
-    $result = [ordered]@{
-        ok = $true
-        exists = $true
-        licensing_type = [int]$setting.LicensingType
-        licensing_name = [string]$setting.LicensingName
-        policy_source_licensing_type = [int]$setting.PolicySourceLicensingType
-        policy_source_configured_license_servers = [int]$setting.PolicySourceConfiguredLicenseServers
-        terminal_server_mode = [int]$setting.TerminalServerMode
-        grace_days_left = $null
-        grace_error = $null
-        specified_license_servers = $null
-        license_servers_error = $null
-    }
-    try {
-        $grace = Invoke-CimMethod -InputObject $setting -MethodName 'GetGracePeriodDays'
-        # A method can fail through its return value and leave DaysLeft unset; $null must not read as 0 days (expired).
-        if ([int]$grace.ReturnValue -ne 0 -or $null -eq $grace.DaysLeft) {
-            $message = 'GetGracePeriodDays returned ' + [string]$grace.ReturnValue + ' without DaysLeft'
-            if ($null -ne $grace.DaysLeft) { $message = 'GetGracePeriodDays returned ' + [string]$grace.ReturnValue }
-            $result.grace_error = [ordered]@{ message = $message; hresult = $null; native_error = $null; return_value = [int]$grace.ReturnValue }
-        }
-        else { $result.grace_days_left = [int]$grace.DaysLeft }
-    }
-    catch {
-        $failure = Get-CimFailure $_.Exception
-        $result.grace_error = [ordered]@{ message = $failure.message; hresult = $failure.hresult; native_error = $failure.native_error; return_value = $null }
-    }
-    try {
-        $list = Invoke-CimMethod -InputObject $setting -MethodName 'GetSpecifiedLicenseServerList'
-        $result.specified_license_servers = [string[]]@($list.SpecifiedLSList | Where-Object { $null -ne $_ })
-    }
-    catch {
-        $result.license_servers_error = [string]$_.Exception.Message
-    }
-    return $result
-}
-
-# RD License Server: Win32_TSLicenseServer, its key packs and issued licenses counted by status
-# (root\cimv2; the classes exist only where the RD Licensing role is installed).
-function Invoke-WmiLicenseServer {
-    param($Op)
-    $server = Get-RoleInstance 'root/cimv2' 'Win32_TSLicenseServer'
-    if ($server -is [System.Collections.IDictionary]) { return $server }
-    $result = [ordered]@{
-        ok = $true; exists = $true
-        server_role = [int]$server.ServerRole; database_path = [string]$server.DatabasePath
-        product_id = [string]$server.ProductId; version = [string]$server.Version
-        activation_status = $null; activation_error = $null; license_server_id = $null
-        key_packs = @(); issued_by_status = [ordered]@{}
-    }
-    try { $result.activation_status = [int](Invoke-CimMethod -InputObject $server -MethodName 'GetActivationStatus').ActivationStatus }
-    catch { $result.activation_error = [string]$_.Exception.Message }
-    try { $result.license_server_id = [string](Invoke-CimMethod -InputObject $server -MethodName 'GetLicenseServerID').sLicenseServerId }
-    catch { $result.license_server_id = $null }
-    $packs = New-Object -TypeName System.Collections.ArrayList
-    foreach ($pack in @(Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseKeyPack')) {
-        $expires = $null
-        if ($null -ne $pack.ExpirationDate) { $expires = ([datetime]$pack.ExpirationDate).ToUniversalTime().ToString('o') }
-        $null = $packs.Add([ordered]@{
-            key_pack_id = [int]$pack.KeyPackId; description = [string]$pack.Description; type_and_model = [string]$pack.TypeAndModel
-            key_pack_type = [int]$pack.KeyPackType; product_type = [int]$pack.ProductType
-            product_version = [string]$pack.ProductVersion; product_version_id = [int]$pack.ProductVersionID
-            total = [long]$pack.TotalLicenses; issued = [long]$pack.IssuedLicenses; available = [long]$pack.AvailableLicenses
-            expiration = $expires
-        })
-    }
-    $result.key_packs = $packs.ToArray()
-    # Counted here so that thousands of issued licenses do not travel back one by one.
-    foreach ($license in @(Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSIssuedLicense')) {
-        $status = [string][int]$license.LicenseStatus
-        if ($result.issued_by_status.Contains($status)) { $result.issued_by_status[$status] = $result.issued_by_status[$status] + 1 }
-        else { $result.issued_by_status[$status] = 1 }
-    }
-    return $result
-}
-
-function Invoke-ComputerSystem {
-    param($Op)
-    $system = Get-CimInstance -ClassName 'Win32_ComputerSystem'
-    return [ordered]@{
-        ok = $true
-        name = [string]$system.Name
-        part_of_domain = [bool]$system.PartOfDomain
-        domain = [string]$system.Domain
-        domain_role = [int]$system.DomainRole
-    }
 }
 
 function Invoke-ServiceStatus {
@@ -857,7 +764,7 @@ function Enter-WriteMutex {
     return $null
 }
 
-# A CIM method's failure as the diagnosis reports it: through the exception or through ReturnValue.
+# A CIM method's failure: through the exception or through ReturnValue (the controller reads both the same way).
 function New-MethodFailure {
     param($Exception, [string]$Method, $ReturnValue)
     if ($null -ne $Exception) {
@@ -867,90 +774,98 @@ function New-MethodFailure {
     return [ordered]@{ message = ($Method + ' returned ' + [string]$ReturnValue); hresult = $null; native_error = $null; return_value = [int]$ReturnValue }
 }
 
-# One CIM method call whose single out parameter is wanted; a failure is reported in the answer, never thrown.
-function Invoke-CimOut {
-    param($Instance, [string]$Method, [hashtable]$Arguments, [string]$Out)
+# cim_read: the (class, method) pairs it may call. All of them only read, so no request can make the agent call anything
+# else (Win32_Process.Create, StdRegProv.SetStringValue, ...).
+$CimCalls = @('Win32_TerminalServiceSetting.GetGracePeriodDays', 'Win32_TerminalServiceSetting.GetSpecifiedLicenseServerList',
+    'Win32_TerminalServiceSetting.GetTStoLSConnectivityStatus', 'Win32_TerminalServiceSetting.FindLicenseServers',
+    'Win32_TSLicenseServer.GetActivationStatus', 'Win32_TSLicenseServer.GetLicenseServerID', 'Win32_TSLicenseServer.IsLSinTSLSGroup',
+    'Win32_TSLicenseServer.IsLSonDC', 'Win32_TSLicenseServer.IsLSSecGrpGPEnabled', 'Win32_TSLicenseServer.IsSecureAccessAllowed',
+    'Win32_TSLicenseReport.FetchReportSummaryEntries')
+
+# A CIM value as JSON carries it: numbers, strings and booleans as they are, DateTime as ISO 8601 UTC, arrays item by
+# item, an embedded instance as a map of the fields the request names.
+function ConvertTo-CimWire {
+    param($Value, $Fields)
+    if ($Value -is [datetime]) { return $Value.ToUniversalTime().ToString('o') }
+    if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) { return Get-CimFields $Value $Fields }
+    if ($Value -is [array]) { return ,@(foreach ($item in $Value) { ConvertTo-CimWire $item $Fields }) }
+    return $Value
+}
+
+function Get-CimFields {
+    param($Instance, $Names)
+    $map = [ordered]@{}
+    # Not @($Names): that is one $null item when none are named; foreach runs no times over $null.
+    foreach ($name in $Names) { $map[[string]$name] = ConvertTo-CimWire $Instance.$name }
+    return $map
+}
+
+# One method call: its out parameter (even when ReturnValue says it failed) and its failure; never thrown.
+function Invoke-CimCall {
+    param($Instance, $Call, $Arguments)
+    $method = [string](Get-Field $Call 'method')
     $answer = [ordered]@{ value = $null; error = $null }
     try {
-        if ($null -eq $Arguments) { $reply = Invoke-CimMethod -InputObject $Instance -MethodName $Method }
-        else { $reply = Invoke-CimMethod -InputObject $Instance -MethodName $Method -Arguments $Arguments }
-        if ([int]$reply.ReturnValue -ne 0) { $answer.error = New-MethodFailure $null $Method $reply.ReturnValue }
-        else { $answer.value = $reply.$Out }
+        $reply = Invoke-CimMethod -InputObject $Instance -MethodName $method -Arguments $Arguments
+        $answer.value = ConvertTo-CimWire $reply.([string](Get-Field $Call 'out')) (Get-Field $Call 'fields')
+        if ([int]$reply.ReturnValue -ne 0) { $answer.error = New-MethodFailure $null $method $reply.ReturnValue }
     }
-    catch { $answer.error = New-MethodFailure $_.Exception $Method $null }
+    catch { $answer.error = New-MethodFailure $_.Exception $method $null }
     return $answer
 }
 
-# The session host's view of its license servers (lsdiag's first page): GetTStoLSConnectivityStatus for each
-# configured server (the effective list when none is named) and what FindLicenseServers discovers. Read only.
-function Invoke-LsConnectivity {
+# cim_read: one class's instances, the properties it selects and the named method calls on each (docs/architecture.md).
+# count_by answers only how many instances hold each value of one property; newest_by keeps the instance with the
+# greatest value of one property. A call with 'each' runs once per name: its 'names', or an earlier call's value.
+function Invoke-CimRead {
     param($Op)
-    $setting = Get-RoleInstance 'root/cimv2/TerminalServices' 'Win32_TerminalServiceSetting'
-    if ($setting -is [System.Collections.IDictionary]) { return $setting }
-    $result = [ordered]@{ ok = $true; exists = $true; servers = @(); servers_error = $null; discovered = @(); discovery_error = $null }
-    $names = @(Get-Field $Op 'servers' @())
-    if ($names.Count -eq 0) {
-        $list = Invoke-CimOut $setting 'GetSpecifiedLicenseServerList' $null 'SpecifiedLSList'
-        $names = @($list.value | Where-Object { $null -ne $_ })
-        $result.servers_error = $list.error
+    $class = [string](Get-Field $Op 'class')
+    $calls = @(Get-Field $Op 'calls' @())
+    foreach ($call in $calls) {
+        $pair = $class + '.' + (Get-Field $call 'method')
+        if ($CimCalls -notcontains $pair) { return New-OpError 'invalid_argument' $null $null 'cim_method' $pair }
     }
-    $checks = New-Object -TypeName System.Collections.ArrayList
-    foreach ($name in $names) {
-        $status = Invoke-CimOut $setting 'GetTStoLSConnectivityStatus' @{ ServerName = [string]$name } 'TStoLSConnectivityStatus'
-        $value = $null
-        if ($null -ne $status.value) { $value = [int]$status.value }
-        $null = $checks.Add([ordered]@{ name = [string]$name; status = $value; error = $status.error })
+    $found = Get-RoleInstance ([string](Get-Field $Op 'namespace')) $class
+    if ($found -is [System.Collections.IDictionary]) { return $found }
+    $result = [ordered]@{ ok = $true; exists = $true }
+    $countBy = Get-Field $Op 'count_by'
+    if ($null -ne $countBy) {
+        $counts = @{}
+        foreach ($instance in @($found)) { $counts[[string]$instance.$countBy] = 1 + $counts[[string]$instance.$countBy] }
+        $result['counts'] = $counts
+        return $result
     }
-    $result.servers = $checks.ToArray()
-    $found = Invoke-CimOut $setting 'FindLicenseServers' $null 'LicenseServersList'
-    $result.discovery_error = $found.error
-    $discovered = New-Object -TypeName System.Collections.ArrayList
-    foreach ($server in @($found.value | Where-Object { $null -ne $_ })) {
-        $null = $discovered.Add([ordered]@{
-            name = [string]$server.LicenseServer; available = ([int]$server.IsLSAvailable -eq 1)
-            admin = ([int]$server.IsAdminOnLS -eq 1); issuing_cals = ([int]$server.IssuingCALs -eq 1)
-        })
-    }
-    $result.discovered = $discovered.ToArray()
-    return $result
-}
-
-# The license server's own checks (lsdiag's license server page): AD group membership, domain controller, the
-# license server security group policy and which session hosts it lets in, and the newest Per User usage report.
-function Invoke-LicenseServerChecks {
-    param($Op)
-    $server = Get-RoleInstance 'root/cimv2' 'Win32_TSLicenseServer'
-    if ($server -is [System.Collections.IDictionary]) { return $server }
-    $result = [ordered]@{ ok = $true; exists = $true; checks = [ordered]@{}; secure_access = @(); usage_report = $null; usage_error = $null }
-    $group = Invoke-CimOut $server 'IsLSinTSLSGroup' @{ Domain = [string](Get-Field $Op 'domain' '') } 'IsMember'
-    $result.checks['in_tsls_group'] = $group
-    $result.checks['on_dc'] = Invoke-CimOut $server 'IsLSonDC' $null 'OnDC'
-    $result.checks['security_group_policy'] = Invoke-CimOut $server 'IsLSSecGrpGPEnabled' $null 'Enabled'
-    $access = New-Object -TypeName System.Collections.ArrayList
-    foreach ($name in @(Get-Field $Op 'session_hosts' @())) {
-        $allowed = Invoke-CimOut $server 'IsSecureAccessAllowed' @{ tsname = [string]$name } 'Allowed'
-        $null = $access.Add([ordered]@{ name = [string]$name; allowed = $allowed.value; error = $allowed.error })
-    }
-    $result.secure_access = $access.ToArray()
-    try {
-        $reports = @(Get-CimInstance -Namespace 'root/cimv2' -ClassName 'Win32_TSLicenseReport' | Sort-Object -Property GenerationDateTime)
-        if ($reports.Count -gt 0) {
-            $newest = $reports[$reports.Count - 1]
-            $generated = $null
-            if ($null -ne $newest.GenerationDateTime) { $generated = ([datetime]$newest.GenerationDateTime).ToUniversalTime().ToString('o') }
-            $entries = Invoke-CimOut $newest 'FetchReportSummaryEntries' @{ StartIndex = [uint32]0; Count = [uint32]0 } 'ReportSummaryEntries'
-            $summary = New-Object -TypeName System.Collections.ArrayList
-            foreach ($entry in @($entries.value | Where-Object { $null -ne $_ })) {
-                $null = $summary.Add([ordered]@{
-                    product_version = [string]$entry.ProductVersion; cal_type = [int]$entry.TSCALType
-                    installed = [long]$entry.InstalledLicenses; issued = [long]$entry.IssuedLicenses
-                })
+    $newestBy = Get-Field $Op 'newest_by'
+    if ($null -ne $newestBy) { $found = $found | Sort-Object -Property $newestBy | Select-Object -Last 1 }
+    $instances = New-Object -TypeName System.Collections.ArrayList
+    foreach ($instance in @($found)) {
+        $answers = New-Object -TypeName System.Collections.ArrayList
+        foreach ($call in $calls) {
+            $arguments = @{}
+            $given = Get-Field $call 'args'
+            if ($null -ne $given) { foreach ($key in $given.Keys) { $arguments[$key] = $given[$key] } }
+            $each = Get-Field $call 'each'
+            if ($null -eq $each) { $null = $answers.Add((Invoke-CimCall $instance $call $arguments)); continue }
+            $names = @(Get-Field $call 'names' @())
+            $from = Get-Field $call 'names_from'
+            if ($null -ne $from) {
+                $source = $answers[[int]$from]
+                $names = @()
+                if ($null -eq $source.error) { $names = @($source.value | Where-Object { $null -ne $_ }) }
             }
-            $result.usage_report = [ordered]@{ file_name = [string]$newest.FileName; generated = $generated; summary = $summary.ToArray() }
-            $result.usage_error = $entries.error
+            $each = [string]$each
+            $list = New-Object -TypeName System.Collections.ArrayList
+            foreach ($name in $names) {
+                $arguments[$each] = [string]$name
+                $one = Invoke-CimCall $instance $call $arguments
+                $one['name'] = [string]$name
+                $null = $list.Add($one)
+            }
+            $null = $answers.Add($list.ToArray())
         }
+        $null = $instances.Add([ordered]@{ values = Get-CimFields $instance (Get-Field $Op 'select'); calls = $answers.ToArray() })
     }
-    catch { $result.usage_error = New-MethodFailure $_.Exception 'Win32_TSLicenseReport' $null }
+    $result['instances'] = $instances.ToArray()
     return $result
 }
 
@@ -967,12 +882,8 @@ function Invoke-Operation {
     if ($name -eq 'write_file') { return Invoke-WriteFile $Op }
     if ($name -eq 'grace_reset') { return Invoke-GraceReset $Op }
     if ($name -eq 'read_key') { return Invoke-ReadKey $Op }
-    if ($name -eq 'wmi_terminal_service') { return Invoke-WmiTerminalService $Op }
-    if ($name -eq 'computer_system') { return Invoke-ComputerSystem $Op }
-    if ($name -eq 'wmi_license_server') { return Invoke-WmiLicenseServer $Op }
     if ($name -eq 'service_status') { return Invoke-ServiceStatus $Op }
-    if ($name -eq 'ls_connectivity') { return Invoke-LsConnectivity $Op }
-    if ($name -eq 'license_server_checks') { return Invoke-LicenseServerChecks $Op }
+    if ($name -eq 'cim_read') { return Invoke-CimRead $Op }
     return New-OpError 'invalid_argument' $null $null 'unknown_op' $name
 }
 

@@ -19,7 +19,7 @@ import re
 import typing as t
 import zlib
 
-AGENT_PROTOCOL_VERSION = 1
+AGENT_PROTOCOL_VERSION = 2
 
 # The exact prefix ansible-core's winrm and psrp plugins recognise as "already encoded":
 # they run it as is (winrm) or decode it and run it in the runspace (psrp).

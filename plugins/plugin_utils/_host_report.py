@@ -14,6 +14,7 @@ import typing as t
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing as lic
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _licensing_state as state_reader
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _registry as reg
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _wmi_reads
 
 SUBSETS = ("mode", "license_servers", "grace", "os", "role", "services", "domain", "client_cache")
 SERVICES = ("TermService", "UmRdpService", "SessionEnv", "TermServLicensing")
@@ -67,11 +68,11 @@ def plan_operations(subsets: list[str]) -> list[dict[str, t.Any]]:
         for op_id, path, view in _READS[subset]:
             ops.setdefault(op_id, {"id": op_id, "op": "read_key", "path": path, "view": view})
     if any(subset in _NEEDS_WMI for subset in subsets):
-        ops["wmi"] = {"id": "wmi", "op": "wmi_terminal_service"}
+        ops["wmi"] = _wmi_reads.terminal_service("wmi")
     if "services" in subsets:
         ops["services"] = {"id": "services", "op": "service_status", "names": list(SERVICES)}
     if "domain" in subsets:
-        ops["domain"] = {"id": "domain", "op": "computer_system"}
+        ops["domain"] = _wmi_reads.computer_system("domain")
     return list(ops.values())
 
 
@@ -82,8 +83,11 @@ class _Answers:
         self._results = results
         self._failure = failure
 
-    def op(self, op_id: str, what: str) -> dict[str, t.Any]:
+    def op(self, op_id: str, what: str, shape: t.Callable[[dict[str, t.Any]], dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
+        """One operation's answer (shape: how a cim_read answer becomes the block the report reads); fails when it failed."""
         result = self._results.get(op_id)
+        if result is not None and shape is not None:
+            result = shape(result)
         if result is None:
             raise self._failure({"kind": "internal", "message": f"the agent did not answer operation {op_id}"}, what)
         if not result.get("ok"):
@@ -198,7 +202,7 @@ def _services(answers: _Answers) -> dict[str, t.Any]:
 
 
 def _domain(answers: _Answers) -> dict[str, t.Any]:
-    system = answers.op("domain", "Win32_ComputerSystem")
+    system = answers.op("domain", "Win32_ComputerSystem", _wmi_reads.computer_system_answer)
     return {
         "member": system["part_of_domain"],
         "name": system["domain"] if system["part_of_domain"] else None,
@@ -274,7 +278,8 @@ def build_report(
 ) -> dict[str, t.Any]:
     """The ``licensing`` result from the agent's answers."""
     answers = _Answers(results, failure)
-    wmi = answers.op("wmi", "WMI root\\cimv2\\TerminalServices Win32_TerminalServiceSetting") if "wmi" in results else None
+    wmi = answers.op("wmi", "WMI root\\cimv2\\TerminalServices Win32_TerminalServiceSetting",
+                     _wmi_reads.terminal_service_answer) if "wmi" in results else None
     report: dict[str, t.Any] = {"gather_subset": subsets}
     if "mode" in subsets:
         report["mode"] = _mode(answers, wmi)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _wmi_reads
+
 ACTIVATION = {0: "activated", 1: "not_activated", 2: "unknown"}
 SERVER_ROLES = {0: "workgroup", 1: "domain", 2: "forest"}
 KEY_PACK_TYPES = {0: "unknown", 1: "retail", 2: "volume", 3: "concurrent", 4: "temporary", 5: "open_license",
@@ -24,10 +26,15 @@ SERVICE = "TermServLicensing"
 
 def operations() -> list[dict[str, t.Any]]:
     return [
-        {"id": "server", "op": "wmi_license_server"},
+        *_wmi_reads.license_server("server"),
         {"id": "parameters", "op": "read_key", "path": PARAMETERS_KEY, "view": 64},
         {"id": "service", "op": "service_status", "names": [SERVICE]},
     ]
+
+
+def with_server(results: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    """The agent's answers by id with "server" as the one license server block its three WMI reads make."""
+    return {**results, "server": _wmi_reads.license_server_answer(results, "server")}
 
 
 def key_pack(pack: dict[str, t.Any]) -> dict[str, t.Any]:

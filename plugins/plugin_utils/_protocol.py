@@ -30,12 +30,9 @@ OPERATIONS: dict[str, Operation] = {
     # acl: also each key's DACL as SDDL ("sddl"), for backups that carry key permissions.
     "read_key": Operation(("path", "view", "max_keys", "acl"), False),
     "read_tree": Operation(("path", "view", "max_keys", "acl"), False),
-    "wmi_terminal_service": Operation((), False),
-    "wmi_license_server": Operation((), False),
-    "computer_system": Operation((), False),
+    # WMI: one class's instances, their properties and the read-only method calls of CIM_METHODS (see _wmi_reads).
+    "cim_read": Operation(("namespace", "class", "select", "calls", "count_by", "newest_by"), False),
     "service_status": Operation(("names",), False),
-    "ls_connectivity": Operation(("servers",), False),
-    "license_server_checks": Operation(("domain", "session_hosts"), False),
     "set_value": Operation(("path", "view", "name", "type", "data"), True),
     "delete_value": Operation(("path", "view", "name"), True),
     "delete_tree": Operation(("path", "view"), True),
@@ -45,6 +42,18 @@ OPERATIONS: dict[str, Operation] = {
     "write_file": Operation(("name", "content"), True),
     "grace_reset": Operation(("path",), True),
 }
+
+# Fields of one cim_read call: "each" names the argument that takes each of "names" (or of the value of the earlier
+# call at index "names_from") in turn; "fields" are the properties wanted of embedded instances.
+CIM_CALL_FIELDS = ("method", "args", "out", "fields", "each", "names", "names_from")
+# The (class, method) pairs cim_read may call, as the agent's $CimCalls lists them: all of them only read.
+CIM_METHODS = (
+    "Win32_TerminalServiceSetting.GetGracePeriodDays", "Win32_TerminalServiceSetting.GetSpecifiedLicenseServerList",
+    "Win32_TerminalServiceSetting.GetTStoLSConnectivityStatus", "Win32_TerminalServiceSetting.FindLicenseServers",
+    "Win32_TSLicenseServer.GetActivationStatus", "Win32_TSLicenseServer.GetLicenseServerID", "Win32_TSLicenseServer.IsLSinTSLSGroup",
+    "Win32_TSLicenseServer.IsLSonDC", "Win32_TSLicenseServer.IsLSSecGrpGPEnabled", "Win32_TSLicenseServer.IsSecureAccessAllowed",
+    "Win32_TSLicenseReport.FetchReportSummaryEntries",
+)
 
 ERROR_KINDS = ("not_found", "access_denied", "invalid_argument", "unsupported", "wmi_error", "service_error", "conflict",
                "internal")
@@ -101,6 +110,9 @@ AGENT_MESSAGES: dict[str, t.Callable[[t.Any, t.Any], str]] = {
     "grace_path": lambda detail, path: f"grace_reset only acts on {GRACE_PERIOD_PATH}",
     "grace_key_locked": lambda detail, path: f"Administrators may not even read the GracePeriod key or its permissions: {detail}",
     "unknown_op": lambda detail, path: f"unknown operation: {detail}",
+    # detail: "Class.Method"
+    "cim_method": lambda detail, path: f"cim_read refused to call {detail}: only the read-only WMI methods of the agent's "
+                                       "allow-list may be called",
     # detail: [service, what failed, the state after one more start]
     "restart": lambda detail, path: f"restarting {detail[0]} failed: {detail[1]}; after one more start it is {detail[2]}",
     "busy": lambda detail, path: f"another write to this host held its write lock for {detail} s; nothing was written",

@@ -14,10 +14,10 @@ import time
 import typing as t
 import zlib
 
-from rds_sim import license_network, powershell_exe, writes
+from rds_sim import powershell_exe, wmi, writes
 from rds_sim.host import Host, SimulatedFailure, refusal
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 def _load_payload_module(collection_root: str) -> t.Any:
@@ -197,13 +197,6 @@ def _read_key(host: Host, op: dict[str, t.Any], whole_tree: bool = False) -> dic
     return answer
 
 
-def _computer_system(host: Host, _op: dict[str, t.Any]) -> dict[str, t.Any]:
-    domain = host.facts.get("domain", {})
-    return {"ok": True, "name": host.facts.get("computer_name", host.name.upper()),
-            "part_of_domain": bool(domain.get("part_of_domain")), "domain": domain.get("domain", "WORKGROUP"),
-            "domain_role": int(domain.get("domain_role", 2))}
-
-
 def _service_status(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     services = host.facts.get("services", {})
     return {"ok": True, "services": {
@@ -215,12 +208,8 @@ def _service_status(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
 _READS: dict[str, t.Callable[[Host, dict[str, t.Any]], dict[str, t.Any]]] = {
     "read_key": _read_key,
     "read_tree": lambda host, op: _read_key(host, op, whole_tree=True),
-    "wmi_terminal_service": lambda host, _op: host.wmi_terminal_service_op(),
-    "wmi_license_server": lambda host, _op: host.wmi_license_server(),
-    "computer_system": _computer_system,
+    "cim_read": wmi.cim_read,
     "service_status": _service_status,
-    "ls_connectivity": license_network.ls_connectivity,
-    "license_server_checks": license_network.license_server_checks,
 }
 _WRITES: dict[str, t.Callable[[Host, dict[str, t.Any], writes.Journal], dict[str, t.Any]]] = {
     "set_value": writes.set_value,

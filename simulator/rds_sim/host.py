@@ -4,7 +4,6 @@ its operation counters. WMI answers are derived from the registry, as on a real 
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import math
 import threading
@@ -185,50 +184,8 @@ class Host:
             raise SimulatedFailure("wmi_error", "The system cannot find the file specified. ", "0x80070002", "Failed")
         return max(0, math.ceil((expiry - (now or time.time())) / scenarios.DAY))
 
-    def wmi_failure(self, class_name: str) -> SimulatedFailure | None:
-        """How Get-CimInstance of a class fails under the wmi_denied and wmi_missing_class faults."""
-        if self.faults.get("wmi_denied"):
-            return WMI_DENIED
-        if self.faults.get("wmi_missing_class"):
-            return SimulatedFailure("wmi_error", f"Invalid class \"{class_name}\"", "0x80041010", "InvalidClass")
-        return None
-
-    def license_server_failure(self) -> SimulatedFailure | None:
-        """How Win32_TSLicenseServer fails here: an injected fault, or InvalidClass on a host without the role."""
-        failure = self.wmi_failure("Win32_TSLicenseServer")
-        if failure is None and not self.facts.get("license_server"):
-            failure = SimulatedFailure("wmi_error", "Invalid class \"Win32_TSLicenseServer\"", "0x80041010", "InvalidClass")
-        return failure
-
-    def wmi_license_server(self) -> dict[str, t.Any]:
-        """Win32_TSLicenseServer and friends, from the license_server facts."""
-        failure = self.license_server_failure()
-        if failure is not None:
-            return _cim_answer(failure, "WMI root/cimv2 Win32_TSLicenseServer")
-        server = self.facts["license_server"]
-        packs = []
-        for pack in server["key_packs"]:
-            expires = pack.get("expiration")
-            packs.append({**{key: value for key, value in pack.items() if key != "expiration"},
-                          "available": max(0, pack["total"] - pack["issued"]),
-                          "expiration": None if expires is None else
-                          datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).isoformat()})
-        counts: dict[str, int] = {}
-        for item in server["issued"]:
-            counts[str(item["status"])] = counts.get(str(item["status"]), 0) + 1
-        return {"ok": True, "exists": True, "server_role": server["server_role"], "database_path": server["database_path"],
-                "product_id": server["product_id"], "version": server["version"],
-                "activation_status": server["activation_status"], "activation_error": None,
-                "license_server_id": server["license_server_id"], "key_packs": packs, "issued_by_status": counts}
-
-    def wmi_terminal_service_op(self) -> dict[str, t.Any]:
-        """The agent's wmi_terminal_service answer, faults included."""
-        failure = self.wmi_failure("Win32_TerminalServiceSetting")
-        if failure is not None:
-            return _cim_answer(failure, "WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting")
-        return self.wmi_terminal_service()
-
     def wmi_terminal_service(self) -> dict[str, t.Any]:
+        """A summary of what Win32_TerminalServiceSetting reports, for the state dump (rds_sim.wmi answers the agent)."""
         mode, mode_from_policy = self.effective_mode()
         servers, servers_from_policy = self.effective_servers()
         result: dict[str, t.Any] = {

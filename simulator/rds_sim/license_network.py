@@ -80,51 +80,6 @@ def connectivity_status(host: t.Any, name: str) -> int:
     return LS_CONNECTABLE_LOWER_VERSION if build < _build(host) else LS_CONNECTABLE_VALID_LS
 
 
-def ls_connectivity(host: t.Any, op: dict[str, t.Any]) -> dict[str, t.Any]:
-    from rds_sim.host import _cim_answer
-
-    failure = host.wmi_failure("Win32_TerminalServiceSetting")
-    if failure is not None:
-        return _cim_answer(failure, "WMI root/cimv2/TerminalServices Win32_TerminalServiceSetting")
-    names = list(op.get("servers") or []) or host.effective_servers()[0]
-    if host.facts.get("ls_rpc_unavailable"):
-        # The method itself fails (RPC server unavailable); the agent reports it per server, inside the answer.
-        error = {"message": "The RPC server is unavailable. ", "hresult": "0x800706BA", "native_error": "Failed",
-                 "return_value": None}
-        servers = [{"name": name, "status": None, "error": error} for name in names]
-    else:
-        servers = [{"name": name, "status": connectivity_status(host, name), "error": None} for name in names]
-    discovered = []
-    if host.facts.get("domain", {}).get("part_of_domain") and host.facts.get("ls_published", True):
-        discovered = [{"name": PUBLISHED, "available": True, "admin": True, "issuing_cals": True}]
-    return {"ok": True, "exists": True, "servers": servers, "servers_error": None, "discovered": discovered,
-            "discovery_error": None}
-
-
-def _ok(value: t.Any) -> dict[str, t.Any]:
-    return {"value": value, "error": None}
-
-
-def license_server_checks(host: t.Any, op: dict[str, t.Any]) -> dict[str, t.Any]:
-    from rds_sim.host import _cim_answer
-
-    failure = host.license_server_failure()
-    if failure is not None:
-        return _cim_answer(failure, "WMI root/cimv2 Win32_TSLicenseServer")
-    server = host.facts["license_server"]
-    checks = server.get("checks") or {}
-    allowed = checks.get("denied_hosts") or []
-    report = checks.get("usage_report")
-    return {
-        "ok": True, "exists": True,
-        "checks": {"in_tsls_group": _ok(checks.get("in_tsls_group", True)), "on_dc": _ok(checks.get("on_dc", False)),
-                   "security_group_policy": _ok(checks.get("security_group_policy", False))},
-        "secure_access": [{"name": name, "allowed": _short(name) not in allowed, "error": None}
-                          for name in op.get("session_hosts") or []],
-        "usage_report": report, "usage_error": None,
-    }
-
-
 def _pack(pack_id: int, product_type: int, version: str, version_id: int, total: int, issued: int, now: float) -> dict[str, t.Any]:
     kind = "Per User" if product_type == 1 else "Per Device"
     return {"key_pack_id": pack_id, "description": f"Remote Desktop Services {kind} CAL", "type_and_model": f"RDS {kind} CAL",

@@ -51,7 +51,7 @@ def _is_ip(text: str) -> bool:
 
 def host_identity(client: t.Any) -> dict[str, t.Any]:
     """The host's build (CurrentBuild.UBR), product name and PowerShell version, read through the agent."""
-    answer = client.run({"version": 1, "ops": [{"id": "os", "op": "read_key", "path": CURRENT_VERSION, "view": 64}]})
+    answer = client.run({"version": 2, "ops": [{"id": "os", "op": "read_key", "path": CURRENT_VERSION, "view": 64}]})
     values = {entry["name"].lower(): entry["data"] for entry in answer["results"][0].get("values") or []}
     build = str(values.get("currentbuild") or values.get("currentbuildnumber") or "unknown")
     if values.get("ubr") is not None:

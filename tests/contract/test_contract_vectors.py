@@ -111,7 +111,7 @@ def initial_state(name: str, vector: dict[str, t.Any]) -> dict[str, t.Any]:
 def final_state_problems(client: AgentClient | PsrpAgentClient, final: list[dict[str, t.Any]]) -> list[str]:
     """Read each expected key back through the agent; a value of null must be absent."""
     ops = [{"id": str(index), "op": "read_key", "path": item["path"], "view": item["view"]} for index, item in enumerate(final)]
-    answer = client.run({"version": 1, "ops": ops})
+    answer = client.run({"version": 2, "ops": ops})
     problems = []
     for item, result in zip(final, answer["results"]):
         where = f"{item['path']} ({item['view']}-bit)"
@@ -181,7 +181,7 @@ def test_vector_against_a_real_host(path):
                           os.environ.get("RDS_CONTRACT_TRANSPORT", "ntlm"))
     scratch_values = scratch_names(vector)
     if vector["real_host"] == "scratch":
-        client.run({"version": 1, "ops": cleanup_ops(scratch_values) + setup_ops(vector)})
+        client.run({"version": 2, "ops": cleanup_ops(scratch_values) + setup_ops(vector)})
     try:
         answer = client.run(vector["request"])
         if os.environ.get("RDS_CONTRACT_RECORD"):
@@ -193,7 +193,7 @@ def test_vector_against_a_real_host(path):
             assert final_state_problems(client, vector["final_registry"]) == []
     finally:
         if vector["real_host"] == "scratch":
-            client.run({"version": 1, "ops": cleanup_ops(scratch_values)})
+            client.run({"version": 2, "ops": cleanup_ops(scratch_values)})
 
 
 def scratch_names(vector: dict[str, t.Any]) -> list[tuple[str, int, str]]:

@@ -18,7 +18,7 @@ from tests.helpers.fleet import SimFleet, run_playbook
 from tests.helpers.paths import ROOT
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _run_manifest
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _run_manifest, _wmi_reads
 
 
 def test_thousand_host_fleet(tmp_path):
@@ -27,10 +27,10 @@ def test_thousand_host_fleet(tmp_path):
         hosts = fleet.hosts()
         assert len(hosts) == 1000
         sample = hosts[::20]  # 50 hosts spread over the fleet, 25 at a time
-        request = payload.build_request([{"id": "wmi", "op": "wmi_terminal_service"}])
+        request = payload.build_request([_wmi_reads.terminal_service("wmi")])
 
         def licensing_type(host: str) -> int:
-            return fleet.agent_client(host).run(request)["results"][0]["licensing_type"]
+            return fleet.agent_client(host).run(request)["results"][0]["instances"][0]["values"]["LicensingType"]
 
         with ThreadPoolExecutor(max_workers=25) as pool:
             answers = dict(zip(sample, pool.map(licensing_type, sample)))

@@ -15,6 +15,7 @@ import yaml
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile as regfile
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _wmi_reads
 from tests.helpers.fleet import SimFleet, module_playbook_runner, run_playbook
 from tests.helpers.paths import ROOT
 
@@ -26,6 +27,7 @@ SERVERS_KEY = "SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters\\Lic
 MSLICENSING = "SOFTWARE\\Microsoft\\MSLicensing"
 POLICY = "SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 SERVERS = ["ls01.example.test", "ls02.example.test"]
+COMPUTER = _wmi_reads.computer_system("c")
 
 
 @pytest.fixture(scope="module")
@@ -236,11 +238,11 @@ def test_input_as_one_string_as_ansible_core_2_16_to_2_18_send_it(fleet):
     runspace = pool(fleet, GRACE)
     try:
         # 2.16-2.18 pass in_data whole (one pipeline input object, newline included); 2.19+ one object per line.
-        for shape in (request_line({"id": "c", "op": "computer_system"}), [request_line({"id": "c", "op": "computer_system"})]):
+        for shape in (request_line(COMPUTER), [request_line(COMPUTER)]):
             output, errors = run_script(runspace, payload.bootstrap_text(), shape)
             assert errors == [] and len(output) == 1
             answer = json.loads(output[0])
-            assert answer["ok"] is True and answer["results"][0]["name"] == fleet.show(GRACE)["facts"]["computer_name"]
+            assert answer["ok"] is True and answer["results"][0]["instances"][0]["values"]["Name"] == fleet.show(GRACE)["facts"]["computer_name"]
     finally:
         runspace.close()
 
@@ -286,7 +288,7 @@ def test_a_receive_before_the_input_is_complete_waits_for_the_operation_timeout(
         # pypsrp has sent CREATE_PIPELINE but no input yet: the host has nothing to answer.
         shell.poll_invoke(timeout=1)
         assert shell.output == []
-        yield [request_line({"id": "c", "op": "computer_system"})]
+        yield [request_line(COMPUTER)]
 
     try:
         shell.begin_invoke(input_lines())
@@ -309,7 +311,7 @@ def test_a_receive_resent_after_a_read_timeout_gets_the_same_answer(fleet):
     try:
         shell = PowerShell(runspace)
         shell.add_script(payload.bootstrap_text())
-        shell.begin_invoke([request_line({"id": "c", "op": "computer_system"})])
+        shell.begin_invoke([request_line(COMPUTER)])
         for _attempt in range(5):
             if shell.state != PSInvocationState.RUNNING:
                 break

@@ -36,7 +36,7 @@ def msl_tree(fleet, host):
 
 def sddl_of(fleet, host, path):
     """The DACL the agent reads for a key (GetSecurityDescriptorSddlForm('Access'))."""
-    answer = fleet.agent_client(host).run({"version": 1, "ops": [{"id": "r", "op": "read_key", "path": path, "view": 64, "acl": True}]})
+    answer = fleet.agent_client(host).run({"version": 2, "ops": [{"id": "r", "op": "read_key", "path": path, "view": 64, "acl": True}]})
     return answer["results"][0]["sddl"]
 
 

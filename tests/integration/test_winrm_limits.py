@@ -53,7 +53,7 @@ def read_requests(count: int) -> dict:
     # Random ids keep the request large on stdin, where it travels deflated (4,000 ops are about 600 KB of base64).
     rng = random.Random(count)
     alphabet = string.ascii_letters + string.digits
-    return {"version": 1, "ops": [{"id": f"k{index}-" + "".join(rng.choices(alphabet, k=150)), "op": "read_key", "path": CORE,
+    return {"version": 2, "ops": [{"id": f"k{index}-" + "".join(rng.choices(alphabet, k=150)), "op": "read_key", "path": CORE,
                                    "view": 64} for index in range(count)]}
 
 

@@ -64,19 +64,19 @@ def test_licensing_info_over_every_transport(fleet, tmp_path):
 
 
 def test_pywinrm_message_encryption_always_over_https_is_accepted(fleet):
-    answer = fleet.agent_client("fresh-03", message_encryption="always").run({"version": 1, "ops": []})
+    answer = fleet.agent_client("fresh-03", message_encryption="always").run({"version": 2, "ops": []})
     assert answer["ok"] is True
     assert fleet.stats()["fresh-03"]["sealed_requests"] > 0
 
 
 def test_unencrypted_ntlm_over_http_is_refused_like_allow_unencrypted_false(fleet):
     with pytest.raises(InvalidCredentialsError):
-        fleet.agent_client("fresh-01", message_encryption="never").run({"version": 1, "ops": []})
+        fleet.agent_client("fresh-01", message_encryption="never").run({"version": 2, "ops": []})
 
 
 def test_basic_against_an_ntlm_host_is_refused(fleet):
     with pytest.raises(InvalidCredentialsError):
-        fleet.agent_client("fresh-01", transport="basic").run({"version": 1, "ops": []})
+        fleet.agent_client("fresh-01", transport="basic").run({"version": 2, "ops": []})
 
 
 def test_a_host_is_not_served_on_another_listener(fleet):

@@ -32,6 +32,7 @@ class AgentFacts(t.NamedTuple):
     grace_period_path: str | None
     timebomb_pattern: str | None
     backup_directory: str | None
+    cim_methods: tuple[str, ...]  # the (class, method) pairs cim_read may call, as "Class.Method"
 
 
 def _text(node: t.Any) -> str:
@@ -196,4 +197,5 @@ def read(source: str) -> AgentFacts:
         grace_period_path=_string(assignments["$graceperiodpath"]) if "$graceperiodpath" in assignments else None,
         timebomb_pattern=_string(assignments["$timebombpattern"]) if "$timebombpattern" in assignments else None,
         backup_directory=_string(assignments["$backupdirectory"]) if "$backupdirectory" in assignments else None,
+        cim_methods=_strings(assignments["$cimcalls"]) if "$cimcalls" in assignments else (),
     )

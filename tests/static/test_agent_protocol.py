@@ -13,6 +13,7 @@ import typing as t
 import pytest
 from rds_sim import agent as sim_agent
 from rds_sim import scenarios as sim_scenarios
+from rds_sim import wmi as sim_wmi
 from rds_sim import writes as sim_writes
 
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _agent_payload as payload
@@ -60,6 +61,8 @@ def protocol_problems(agent_source: str) -> list[str]:
          ("rds_sim.scenarios", sim_scenarios.GRACE_KEY))
     same("timebomb pattern", facts.timebomb_pattern, ("_protocol", _protocol.TIMEBOMB_PATTERN),
          ("rds_sim.writes", sim_writes.TIMEBOMB_PATTERN))
+    same("cim_read's method allow-list", facts.cim_methods, ("_protocol", _protocol.CIM_METHODS),
+         ("rds_sim.wmi", sim_wmi.CIM_METHODS))
     same("write_file directory", facts.backup_directory, ("_protocol", _protocol.BACKUP_DIRECTORY),
          ("rds_sim.writes", sim_writes.BACKUP_DIRECTORY))
     return problems
@@ -126,10 +129,12 @@ def test_every_dispatched_operation_has_a_contract_vector():
     ("a value type renamed", "expandstring = 'ExpandString'",
      "expand_string = 'ExpandString'"),
     ("the timebomb pattern widened", "$TimebombPattern = 'L$*TIMEBOMB*'", "$TimebombPattern = 'L$*'"),
-    ("the protocol version raised", "$AgentProtocolVersion = 1", "$AgentProtocolVersion = 2"),
+    ("the protocol version raised", "$AgentProtocolVersion = 2", "$AgentProtocolVersion = 3"),
     ("the backup directory moved", "$BackupDirectory = 'RemoteDesktopLicensing\\Backups'", "$BackupDirectory = 'Temp'"),
-    ("a read turned into a write", "function Invoke-ComputerSystem {\nparam($Op)\n",
-     "function Invoke-ComputerSystem {\nparam($Op)\n[System.IO.File]::WriteAllBytes('x', @())\n"),
+    ("a read turned into a write", "function Invoke-ServiceStatus {\nparam($Op)\n",
+     "function Invoke-ServiceStatus {\nparam($Op)\n[System.IO.File]::WriteAllBytes('x', @())\n"),
+    ("a method added to cim_read's allow-list", "$CimCalls = @(", "$CimCalls = @('Win32_Process.Create', "),
+    ("a method dropped from cim_read's allow-list", "'Win32_TSLicenseServer.IsLSonDC', ", ""),
 ])
 def test_a_change_to_the_agent_alone_is_caught(change, before, after):
     source = payload.agent_text()

@@ -78,7 +78,7 @@ def test_digits_outside_ascii85_are_not_checked_but_decoded_as_the_loop_does():
 
 
 def test_the_agent_and_the_request_round_trip_through_the_decoder():
-    request = payload.build_request([{"id": "c", "op": "computer_system"}])
+    request = payload.build_request([{"id": "c", "op": "service_status", "names": ["TermService"]}])
     agent, sent = payload.split_stdin_line(payload.stdin_line(request))
     assert agent == payload.wire_agent_text() and sent == request
     raw = payload.bootstrap_ascii85_bytes(payload.deflated_agent())

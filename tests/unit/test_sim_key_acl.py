@@ -40,7 +40,7 @@ def host(scenario: str) -> Host:
 
 def test_a_rolled_back_create_key_takes_its_grant_with_it():
     simulated = host("fresh")
-    answer = serve_request(simulated, {"version": 1, "rollback_on_error": True, "ops": [
+    answer = serve_request(simulated, {"version": 2, "rollback_on_error": True, "ops": [
         {"id": "c", "op": "create_key", "path": MS, "view": 64, "grant_users": True},
         {"id": "bad", "op": "set_value", "path": "SOFTWARE\\X", "view": 64, "name": "Y", "type": "dword", "data": "x"}]})
     assert answer["rollback"]["performed"] is True
@@ -50,7 +50,7 @@ def test_a_rolled_back_create_key_takes_its_grant_with_it():
 def test_set_key_dacl_honours_write_denied_and_refuses_other_keys():
     simulated = host("client_cache")
     simulated.faults["write_denied"] = [MS]
-    denied = serve_request(simulated, {"version": 1, "ops": [
+    denied = serve_request(simulated, {"version": 2, "ops": [
         {"id": "s", "op": "set_key_dacl", "path": MS, "view": 64, "sddl": "D:(A;CI;KA;;;BU)"}]})
     assert denied["results"][0]["error"]["kind"] == "access_denied" and not simulated.facts.get("key_acl")
     outside = writes.set_key_dacl(simulated, {"path": "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", "view": 64,

@@ -11,7 +11,7 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _t
 
 
 def answer(**fields):
-    return json.dumps({"ok": True, "version": 1, "host": {}, "results": [], **fields})
+    return json.dumps({"ok": True, "version": 2, "host": {}, "results": [], **fields})
 
 
 def test_one_document_is_parsed():
