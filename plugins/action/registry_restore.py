@@ -12,11 +12,10 @@ import typing as t
 from ansible.errors import AnsibleError
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.registry_restore import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _regfile, _secrets
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _regfile, _secrets
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _restore_plan as restore
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._change_action import Backup, ChangeAction, ChangePlan, Results
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._paths import host_file_name
 
 
 class Request(t.NamedTuple):
@@ -81,7 +80,7 @@ class ActionModule(ChangeAction):
     def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Request:
         if args["max_file_size_kb"] < 1:
             raise FailedTaskResult(f"max_file_size_kb must be at least 1, not {args['max_file_size_kb']}.")
-        host_backups = os.path.join(self.backup_dir(args), host_file_name(self.inventory_host(task_vars)))
+        host_backups = _backup.host_dir(self.backup_dir(args), self.inventory_host(task_vars))
         keys, source = self.read_source(args["src"], args["max_file_size_kb"], host_backups)
         blocks = restore.blocks_from(keys)
         if not blocks:

@@ -62,15 +62,16 @@ def check_dir(backup_dir: str, option: str = "backup_dir") -> str:
     return absolute
 
 
-def _host_dir_name(inventory_hostname: str) -> str:
-    return host_file_name(inventory_hostname)
+def host_dir(backup_dir: str, inventory_hostname: str) -> str:
+    """Where a host's backups are: <backup_dir>/<inventory_hostname as one safe path component>."""
+    return os.path.join(backup_dir, host_file_name(inventory_hostname))
 
 
 def save(backup_dir: str, inventory_hostname: str, name: str, keys: list[RegKey], comments: list[str],
          now: datetime.datetime | None = None) -> dict[str, t.Any]:
     """Write, re-read and verify one backup; returns backup_file, checksum (sha256), size and content."""
     moment = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    directory = os.path.join(check_dir(backup_dir), _host_dir_name(inventory_hostname))
+    directory = host_dir(check_dir(backup_dir), inventory_hostname)
     # The source host comes first, so that registry_restore can tell a file taken on another host.
     problem = unrepresentable(keys)
     if problem:

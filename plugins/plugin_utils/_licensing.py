@@ -133,7 +133,7 @@ def server_name_problem(name: t.Any) -> str | None:
         return "it is empty or not a string"
     if name != name.strip():
         return "it has leading or trailing spaces"
-    if ";" in name or " " in name.strip():
+    if re.search(r"[;\s]", name):
         # A list pasted from a report (the CSV joins names with ';') or typed with spaces between names.
         return "separate license server names with commas, not semicolons or spaces"
     try:

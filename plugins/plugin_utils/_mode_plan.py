@@ -166,9 +166,9 @@ def policy_conflicts(request: Request, before: dict[str, t.Any]) -> list[str]:
                      f"{lic.mode_label(before['local_mode'])})")
     if request.servers is not None and before["policy_license_servers"] is not None and \
             not _same_servers(before["policy_license_servers"], request.servers):
-        local = ",".join(before["local_license_servers"] or []) or "(none)"
+        local = repr(",".join(before["local_license_servers"])) if before["local_license_servers"] else "empty"
         found.append(f"Group Policy sets LicenseServers = {','.join(before['policy_license_servers'])!r} in {where}, "
-                     f"which overrides the list asked for locally {request.servers!r} (the local list is now {local!r})")
+                     f"which overrides the list asked for locally {request.servers!r} (the local list is now {local})")
     return found
 
 

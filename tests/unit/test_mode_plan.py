@@ -34,7 +34,7 @@ def test_invalid_server_names(name):
     assert lic.server_name_problem(name)
 
 
-@pytest.mark.parametrize("name", ["ls01.example.com;ls02.example.com", "ls01 ls02"])
+@pytest.mark.parametrize("name", ["ls01.example.com;ls02.example.com", "ls01 ls02", "ls01\tls02", "ls01\nls02"])
 def test_a_pasted_list_is_told_to_use_commas(name):
     assert lic.server_name_problem(name) == "separate license server names with commas, not semicolons or spaces"
 
