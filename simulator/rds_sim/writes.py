@@ -277,6 +277,10 @@ def write_file(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
         return refusal("invalid_argument", "file_name", None, name)
     target = f"C:\\ProgramData\\{BACKUP_DIRECTORY}\\{name}"
     data = _wire_data("binary", op.get("content"), target)
+    if host.not_elevated():
+        # The backup directory's DACL grants Administrators and SYSTEM only: a filtered token can neither set it
+        # nor create a file in it (File.WriteAllBytes' UnauthorizedAccessException).
+        raise SimulatedFailure("access_denied", f"Access to the path '{target}' is denied.")
     host.facts.setdefault("files", {})[target] = data
     host.count("writes")
     host.dirty = True
@@ -291,6 +295,12 @@ def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     if host.grace_key_locked():
         # The owner and DACL cannot even be read, so they could not be put back: nothing is changed.
         return refusal("access_denied", "grace_key_locked", path, "Requested registry access is not allowed.")
+    if host.not_elevated() and host.registry.key_exists(path):
+        try:
+            host.check_access(path, 64)
+        except SimulatedFailure as failure:
+            # The agent's first read of the key and its owner is refused: it answers as for the locked variant.
+            return refusal("access_denied", "grace_key_locked", path, str(failure))
     if not host.registry.key_exists(path):
         return {"ok": True, "exists": False, "deleted": []}
     names = [value["name"] for value in host.registry.values(path)
@@ -298,6 +308,10 @@ def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     sddl = host.grace_sddl()
     if not names:
         return {"ok": True, "exists": True, "deleted": [], "sddl_before": sddl, "sddl_after": sddl, "acl_restored": True}
+    if host.not_elevated():
+        # Enable-ThreadPrivilege: a filtered token does not hold SeTakeOwnershipPrivilege (PrivilegeNotHeldException).
+        raise SimulatedFailure("access_denied", 'Exception calling "Invoke" with "2" argument(s): "The process does not possess '
+                               "the 'SeTakeOwnershipPrivilege' privilege which is required for this operation.\"")
     if host.faults.get("ownership_refused"):
         raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
     for name in names:
