@@ -53,9 +53,10 @@ REMEDIES = {
 NOT_ELEVATED_REMEDY = (
     "The agent ran without administrator rights (agent.elevated is false): the connection user's token is filtered "
     "by UAC (Administrators is deny-only in it) or the user is not an administrator, and Windows lets such a token "
-    "only read these keys, not write them, restart services, use SeTakeOwnershipPrivilege or write the backup under "
-    "ProgramData. Connect with an account whose WinRM token is elevated: a domain account in BUILTIN\\Administrators, "
-    "the built-in Administrator, or a local administrator with LocalAccountTokenFilterPolicy=1 on the host "
+    "read the licensing keys but not write them, restart services, take ownership, write the backup under ProgramData "
+    "or use the Remote Desktop WMI classes. Connect with an account whose WinRM token is elevated: a domain account in "
+    "BUILTIN\\Administrators, the built-in Administrator (unless FilterAdministratorToken is on), or a local "
+    "administrator with LocalAccountTokenFilterPolicy=1 on the host "
     "(become does not help: the agent runs as the connection user)."
 )
 

@@ -211,11 +211,12 @@ class Host:
             raise SimulatedFailure("wmi_error", "The system cannot find the file specified. ", "0x80070002", "Failed")
         return max(0, math.ceil((expiry - (now or time.time())) / scenarios.DAY))
 
-    def wmi_failure(self, class_name: str) -> SimulatedFailure | None:
-        """How Get-CimInstance of a class fails under the wmi_denied and wmi_missing_class faults."""
+    def wmi_failure(self, class_name: str, registered: bool = True) -> SimulatedFailure | None:
+        """How Get-CimInstance of a class fails under the wmi_denied, not_elevated and wmi_missing_class faults."""
         # root\cimv2\TerminalServices and the license server classes answer Administrators only (the harsher
-        # reading where the namespace security of a filtered token is not documented).
-        if self.faults.get("wmi_denied") or self.not_elevated():
+        # reading where the namespace security of a filtered token is not documented); a class that is not
+        # registered at all is InvalidClass for anyone.
+        if self.faults.get("wmi_denied") or (self.not_elevated() and registered):
             return WMI_DENIED
         if self.faults.get("wmi_missing_class"):
             return SimulatedFailure("wmi_error", f"Invalid class \"{class_name}\"", "0x80041010", "InvalidClass")
@@ -223,7 +224,7 @@ class Host:
 
     def license_server_failure(self) -> SimulatedFailure | None:
         """How Win32_TSLicenseServer fails here: an injected fault, or InvalidClass on a host without the role."""
-        failure = self.wmi_failure("Win32_TSLicenseServer")
+        failure = self.wmi_failure("Win32_TSLicenseServer", registered=bool(self.facts.get("license_server")))
         if failure is None and not self.facts.get("license_server"):
             failure = SimulatedFailure("wmi_error", "Invalid class \"Win32_TSLicenseServer\"", "0x80041010", "InvalidClass")
         return failure
