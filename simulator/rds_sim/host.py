@@ -110,17 +110,18 @@ class Host:
             if target == prefix or target.startswith(prefix + "\\"):
                 raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
 
-    def check_write_access(self, path: str, view: int) -> None:
+    def check_write_access(self, path: str, view: int, opened: bool = False) -> None:
         """Read access first, then the write_denied fault: readable keys that refuse writes. The
         GracePeriod key refuses writes too, as on a real host, until ownership is taken."""
         self.check_access(path, view)
         target = real_path(path, view).lower()
         grace = scenarios.GRACE_KEY.lower()
         # HKLM\SYSTEM and HKLM\SOFTWARE\Policies grant write to Administrators and SYSTEM only; a filtered token
-        # holds Administrators as deny-only (CreateSubKey's UnauthorizedAccessException).
+        # holds Administrators as deny-only. CreateSubKey says UnauthorizedAccessException naming the key; opening an
+        # existing key for writing (OpenSubKey, DeleteSubKeyTree: opened) a SecurityException.
         if self.not_elevated() and not filtered_token.allows(self.key_dacl(path, view), write=True):
-            raise SimulatedFailure(
-                "access_denied", f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
+            raise SimulatedFailure("access_denied", "Requested registry access is not allowed." if opened else
+                                   f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
         if target == grace or target.startswith(grace + "\\"):
             raise SimulatedFailure(
                 "access_denied", f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")

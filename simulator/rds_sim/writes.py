@@ -155,7 +155,10 @@ def set_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t
 
 def delete_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
     path, view, name = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("name", ""))
-    host.check_write_access(path, view)
+    # OpenSubKey(path, true) of a missing key answers null, not access denied: there is no ACL to refuse.
+    if not host.registry.key_exists(path, view):
+        return {"ok": True, "existed": False}
+    host.check_write_access(path, view, opened=True)
     prior = host.registry.get_value(path, name, view)
     if prior is None:
         return {"ok": True, "existed": False}
@@ -202,14 +205,15 @@ def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str,
     path, view = str(op.get("path", "")), int(op.get("view", 64))
     if not _allowed(path):
         return refusal("invalid_argument", "outside_destructive", path)
-    host.check_write_access(path, view)
+    # The agent opens the key for reading first: a missing key is "existed: false", whatever the ACLs.
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
+    host.check_access(path, view)
     tree = key_tree(host, path, view)
     # Windows deletes a tree key by key: a subkey whose ACL refuses the delete stops it (RegDeleteTree fails with
     # access denied and leaves what it has not reached). The agent's undo journal then puts back what went.
     for key_path in tree:
-        host.check_write_access(key_path, view)
+        host.check_write_access(key_path, view, opened=True)
     for key_path, values in tree.items():
         unknown = next((value for value in values if value["type"] == "unknown"), None)
         if unknown is not None:
@@ -260,7 +264,7 @@ def set_key_dacl(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
     if not host.registry.key_exists(path, view):
         return refusal("not_found", "no_key", path)
     # ChangePermissions is refused by the same ACLs that refuse writes (the write_denied fault).
-    host.check_write_access(path, view)
+    host.check_write_access(path, view, opened=True)
     display = host.registry.display(path, view)
     stored = host.facts.setdefault("key_acl", {})
     before = key_sddl(host, path, view)

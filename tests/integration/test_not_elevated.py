@@ -122,7 +122,8 @@ def test_registry_backup_reads_but_the_programdata_copy_is_refused(fleet, run, h
     copied, stats, _output = run("registry_backup.yml", host, backup_keys=[f"HKLM:\\{CORE}"], remote_copy=True,
                                  backup_dir=str(tmp_path / "c"))
     names_elevation(copied)
-    assert "ProgramData" in copied["msg"] and copied["backup_file"]
+    assert "ProgramData" in copied["msg"] and "No copy was written on the host" in copied["msg"]
+    assert copied["backup_file"] in copied["msg"]
     assert stats["writes"] == 0 and not fleet.show(host)["facts"].get("files")
 
 
