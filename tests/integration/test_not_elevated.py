@@ -148,3 +148,19 @@ def test_licensing_info_reads_the_registry_and_says_the_grace_period_is_unknown(
     assert licensing["mode"]["effective_name"] == "per_device"
     assert licensing["grace_period"]["state"] == "unknown"
     assert stats["writes"] == 0
+
+
+def test_license_server_info_is_refused_on_a_license_server(fleet, run, host):
+    """Win32_TSLicenseServer answers Administrators only: the failure names the token, not the namespace security."""
+    fleet.reset_host(host, "license_server", FILTERED)
+    result, stats, _output = run("license_server_info.yml", host)
+    names_elevation(result)
+    assert "Win32_TSLicenseServer" in result["msg"] and stats["writes"] == 0
+
+
+def test_license_server_info_still_says_a_session_host_is_no_license_server(fleet, run, host):
+    """A class that is not registered is InvalidClass for any token: the answer stays "not a license server"."""
+    fleet.reset_host(host, "per_device", FILTERED)
+    result, _stats, _output = run("license_server_info.yml", host)
+    assert not result.get("failed"), result
+    assert result["license_server"]["is_license_server"] is False
