@@ -35,6 +35,15 @@ LOCKED_ADVICE = (
     "at a license server."
 )
 
+NOT_ELEVATED_ADVICE = (
+    "The agent ran without administrator rights (agent.elevated is false), so nothing was changed: the GracePeriod "
+    "key grants its read to Administrators only, and a UAC-filtered token (Administrators deny-only) or a standard "
+    "user holds neither that nor SeTakeOwnershipPrivilege. Connect with an account whose WinRM token is elevated "
+    "(a domain account in BUILTIN\\Administrators, the built-in Administrator unless FilterAdministratorToken is on, "
+    "or a local administrator with "
+    "LocalAccountTokenFilterPolicy=1 on the host) and run the reset again."
+)
+
 
 def is_timebomb(name: str) -> bool:
     """The agent's L$*TIMEBOMB* pattern (case-insensitive, as PowerShell's -like)."""
@@ -70,7 +79,7 @@ class ActionModule(ChangeAction):
             return ChangePlan(False, [], facts={"report": report, "names": []})
         read = results.get("grace_tree") or {}
         if not read.get("ok") and (read.get("error") or {}).get("kind") == "access_denied":
-            raise AgentError(LOCKED_ADVICE, agent_error=read.get("error"))
+            raise AgentError(self.refusal_advice(LOCKED_ADVICE), agent_error=read.get("error"))
         tree = _trees.tree_of(read, lic.GRACE_PERIOD_KEY, 64)
         names = sorted(name for name in (tree[0][1] if tree else {}) if is_timebomb(name))
         ops = [{"id": "reset", "op": "grace_reset", "path": lic.GRACE_PERIOD_KEY}] if names else []
@@ -81,6 +90,10 @@ class ActionModule(ChangeAction):
                         not_done="the grace period was not reset")
         return ChangePlan(bool(names), ops, backup, facts={"report": report, "names": names})
 
+    def refusal_advice(self, advice: str) -> str:
+        """Why the key refused the agent: its token when the agent was not elevated, else the key's own ACL."""
+        return NOT_ELEVATED_ADVICE if getattr(self, "agent_elevated", None) is False else advice
+
     def apply(self, request: Request, plan: ChangePlan, backup_file: str | None) -> Results:
         written = _transport.results_by_id(self.send_write(plan.ops, backup_file))
         done = written.get("reset") or {}
@@ -90,7 +103,7 @@ class ActionModule(ChangeAction):
             error = done.get("error") or {}
             if error.get("kind") == "access_denied":
                 advice = LOCKED_ADVICE if error.get("reason") == "grace_key_locked" else OWNERSHIP_ADVICE
-                raise AgentError(advice, agent_error=error)
+                raise AgentError(self.refusal_advice(advice), agent_error=error)
             raise _changes.write_failure([], {"results": [done]}, backup_file) or _transport.agent_failure(error)
         if request.restart and not (written.get("restart") or {}).get("ok"):
             raise AgentError("The timebomb was deleted, but restarting TermService failed; restart it in a maintenance "

@@ -81,6 +81,7 @@ class ActionModule(ChangeAction):
         if not written["copy"].get("ok"):
             saved = plan.facts["saved"]
             failure = _transport.agent_failure(written["copy"].get("error") or {}, "the copy under ProgramData")
+            failure.msg += " No copy was written on the host; the export itself is saved on the controller."
             failure.result["content"] = saved["content"]
             raise naming_backup(failure, {"backup_file": saved["backup_file"], "backup_checksum": saved["checksum"]})
         return written

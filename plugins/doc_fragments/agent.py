@@ -23,4 +23,9 @@ notes:
     C(ansible_shell_type=powershell)) and a user that is an elevated local administrator.
     C(winrm) and C(psrp) are exercised by the collection's tests; C(ssh) is not.
   - C(become) is not supported; the agent runs as the connection user.
+  - When the connection user's token is not elevated (a local administrator over WinRM with
+    C(LocalAccountTokenFilterPolicy) 0, or a standard user), the task warns that the agent is not
+    elevated (M(remote_desktop.licensing.licensing_info) also returns C(agent.elevated=false)). Windows
+    then lets the agent only read the licensing keys; every write, service restart, ownership change
+    and backup copy on the host is refused, and the task fails saying so, with nothing written.
 """

@@ -118,7 +118,8 @@ class LicensingActionBase(ActionBase):
             result["lost_answer"] = self.lost_answer
             if not result.get("failed"):
                 result["warnings"] = [*result.get("warnings", []), self.lost_answer["message"]]
-        if getattr(self, "agent_elevated", None) is False:
+        # Once per task: not again when the failure itself already names the non-elevated token.
+        if getattr(self, "agent_elevated", None) is False and "agent.elevated is false" not in str(result.get("msg", "")):
             result["warnings"] = [*result.get("warnings", []), NOT_ELEVATED_WARNING]
         return _secrets.scrub_result(result, self.secret_texts)
 

@@ -270,6 +270,19 @@ def _warnings(report: dict[str, t.Any]) -> list[str]:
     return notes
 
 
+def _wmi_setting(answers: _Answers, results: dict[str, dict[str, t.Any]]) -> dict[str, t.Any] | None:
+    """Win32_TerminalServiceSetting's answer. Refused to a non-elevated agent, it is reported as unavailable (the
+    report then comes from the registry, which such a token may read; the grace period is unknown) instead of failing
+    the read; refused to an elevated one, it fails with the namespace's remedy."""
+    if "wmi" not in results:
+        return None
+    error = (results["wmi"] or {}).get("error") or {}
+    if not results["wmi"].get("ok") and error.get("kind") == "access_denied" and error.get("not_elevated"):
+        return {"ok": True, "exists": False, "refused": True,
+                "reason": "Win32_TerminalServiceSetting refused access to the non-elevated agent (agent.elevated is false)"}
+    return answers.op("wmi", "WMI root\\cimv2\\TerminalServices Win32_TerminalServiceSetting", _wmi_reads.terminal_service_answer)
+
+
 def build_report(
     subsets: list[str],
     results: dict[str, dict[str, t.Any]],
@@ -278,8 +291,7 @@ def build_report(
 ) -> dict[str, t.Any]:
     """The ``licensing`` result from the agent's answers."""
     answers = _Answers(results, failure)
-    wmi = answers.op("wmi", "WMI root\\cimv2\\TerminalServices Win32_TerminalServiceSetting",
-                     _wmi_reads.terminal_service_answer) if "wmi" in results else None
+    wmi = _wmi_setting(answers, results)
     report: dict[str, t.Any] = {"gather_subset": subsets}
     if "mode" in subsets:
         report["mode"] = _mode(answers, wmi)
@@ -293,7 +305,9 @@ def build_report(
         if "role" in subsets:
             report["role"] = role
         if "grace" in subsets:
-            report["grace_period"] = _grace(wmi, role["rdsh_installed"], warning_days)
+            # Refused WMI hides the role too: the grace period is then unknown, never "not applicable".
+            refused = bool(wmi and wmi.get("refused"))
+            report["grace_period"] = _grace(wmi, role["rdsh_installed"] or refused, warning_days)
     if "services" in subsets:
         report["services"] = _services(answers)
     if "domain" in subsets:

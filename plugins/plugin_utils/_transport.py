@@ -48,6 +48,18 @@ REMEDIES = {
     "internal": "The agent failed unexpectedly; rerun with -vvv and report the output.",
 }
 
+# Any refusal (access denied, a service the token may not stop) when the agent ran without administrator rights: the
+# token, not the key's or the namespace's own permissions, is the cause.
+NOT_ELEVATED_REMEDY = (
+    "The agent ran without administrator rights (agent.elevated is false): the connection user's token is filtered "
+    "by UAC (Administrators is deny-only in it) or the user is not an administrator, and Windows lets such a token "
+    "read the licensing keys but not write them, restart services, take ownership, write the backup under ProgramData "
+    "or use the Remote Desktop WMI classes. Connect with an account whose WinRM token is elevated: a domain account in "
+    "BUILTIN\\Administrators, the built-in Administrator (unless FilterAdministratorToken is on), or a local "
+    "administrator with LocalAccountTokenFilterPolicy=1 on the host "
+    "(become does not help: the agent runs as the connection user)."
+)
+
 # A refused CIM call (it carries the MI result in native_error): WMI namespace security, not a registry ACL.
 WMI_ACCESS_REMEDY = (
     "The connection user must be an elevated local administrator on the host; if it already is, the WMI namespace's "
@@ -147,6 +159,8 @@ def agent_failure(error: dict[str, t.Any], what: str | None = None) -> AgentErro
                           f"Nothing was written: {message}.", agent_error=error)
     location = f" on {where}" if where else ""
     remedy = WMI_ACCESS_REMEDY if kind == "access_denied" and error.get("native_error") else REMEDIES[kind]
+    if error.get("not_elevated") and kind in ("access_denied", "service_error"):
+        remedy = NOT_ELEVATED_REMEDY
     return AgentError(f"{kind.replace('_', ' ').capitalize()}{location}: {message}. {remedy}", agent_error=error)
 
 
@@ -181,7 +195,17 @@ def run_agent(action: t.Any, ops: list[dict[str, t.Any]], stop_on_error: bool = 
     answer = parse_answer(result.get("rc", -1), result.get("stdout", ""), result.get("stderr", ""))
     # Kept for the action's result: a filtered (non-elevated) token is warned about once per task.
     action.agent_elevated = (answer.get("host") or {}).get("elevated")
+    if action.agent_elevated is False:
+        mark_not_elevated(answer)
     return answer
+
+
+def mark_not_elevated(answer: dict[str, t.Any]) -> None:
+    """Mark each failed operation's error as coming from a non-elevated agent, so that agent_failure names the token
+    as the cause wherever the error is turned into a failure."""
+    for result in answer.get("results") or []:
+        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+            result["error"]["not_elevated"] = True
 
 
 NOT_ELEVATED_WARNING = (

@@ -136,7 +136,7 @@ def serve_request(host: Host, request: dict[str, t.Any]) -> dict[str, t.Any]:
     facts = host.facts
     answer = {"ok": True, "version": PROTOCOL_VERSION,
               "host": {"ps_version": facts.get("ps_version", ""), "user": f"{facts.get('computer_name', 'HOST')}\\ansible",
-                       "elevated": not host.faults.get("not_elevated", False)},
+                       "elevated": not host.not_elevated()},
               "results": results}
     if rollback is not None:
         answer["rollback"] = rollback
@@ -157,7 +157,7 @@ def _refuse_all(host: Host, ops: list[dict[str, t.Any]], error: dict[str, t.Any]
     results = [{"ok": False, "error": error, "id": op.get("id")} if index == 0 else {"ok": False, "skipped": True, "id": op.get("id")}
                for index, op in enumerate(ops)]
     return {"ok": True, "version": PROTOCOL_VERSION, "host": {"ps_version": host.facts.get("ps_version", ""),
-            "user": f"{host.facts.get('computer_name', 'HOST')}\\ansible", "elevated": True},
+            "user": f"{host.facts.get('computer_name', 'HOST')}\\ansible", "elevated": not host.not_elevated()},
             "results": results, "rollback": {"performed": True, "undone": 0, "errors": []}}
 
 

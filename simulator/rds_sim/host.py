@@ -10,7 +10,7 @@ import threading
 import time
 import typing as t
 
-from rds_sim import scenarios
+from rds_sim import acl, filtered_token, scenarios
 from rds_sim.registry import Registry, real_path
 
 COUNTERS = ("shells", "commands", "reads", "writes", "restarts", "held_writes", "bytes_in", "bytes_out", "sealed_requests",
@@ -82,24 +82,45 @@ class Host:
         elevated administrator cannot read the key, its values or its owner and DACL."""
         return self.facts.get("grace_acl") == "no_admin_ace"
 
+    def not_elevated(self) -> bool:
+        """The not_elevated fault: the agent runs with a UAC-filtered (or a standard user's) token."""
+        return bool(self.faults.get("not_elevated"))
+
+    def key_dacl(self, path: str, view: int) -> str:
+        """The DACL a key has (or would inherit, if it does not exist yet): the GracePeriod key's own, or the
+        modelled registry ACLs (acl.py)."""
+        target = real_path(path, view).lower()
+        grace = scenarios.GRACE_KEY.lower()
+        if target == grace or target.startswith(grace + "\\"):
+            return self.grace_sddl()
+        return acl.effective(self.facts.get("key_acl") or {}, self.registry.display(path, view))
+
     def check_access(self, path: str, view: int) -> None:
         """The access_denied fault: every key at or below one of the listed paths is unreadable; so is
-        the GracePeriod key in its locked ACL variant."""
+        the GracePeriod key in its locked ACL variant, and any key whose DACL a filtered token cannot read."""
         target = real_path(path, view).lower()
         grace = scenarios.GRACE_KEY.lower()
         if self.grace_key_locked() and (target == grace or target.startswith(grace + "\\")):
+            raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
+        if self.not_elevated() and not filtered_token.allows(self.key_dacl(path, view), write=False):
             raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
         for denied in self.faults.get("access_denied", []):
             prefix = real_path(denied, 64).lower()
             if target == prefix or target.startswith(prefix + "\\"):
                 raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
 
-    def check_write_access(self, path: str, view: int) -> None:
+    def check_write_access(self, path: str, view: int, opened: bool = False) -> None:
         """Read access first, then the write_denied fault: readable keys that refuse writes. The
         GracePeriod key refuses writes too, as on a real host, until ownership is taken."""
         self.check_access(path, view)
         target = real_path(path, view).lower()
         grace = scenarios.GRACE_KEY.lower()
+        # HKLM\SYSTEM and HKLM\SOFTWARE\Policies grant write to Administrators and SYSTEM only; a filtered token
+        # holds Administrators as deny-only. CreateSubKey says UnauthorizedAccessException naming the key; opening an
+        # existing key for writing (OpenSubKey, DeleteSubKeyTree: opened) a SecurityException.
+        if self.not_elevated() and not filtered_token.allows(self.key_dacl(path, view), write=True):
+            raise SimulatedFailure("access_denied", "Requested registry access is not allowed." if opened else
+                                   f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
         if target == grace or target.startswith(grace + "\\"):
             raise SimulatedFailure(
                 "access_denied", f"Access to the registry key 'HKEY_LOCAL_MACHINE\\{real_path(path, view)}' is denied.")
@@ -129,6 +150,12 @@ class Host:
         actual = next((svc for svc in services if svc.lower() == name.lower()), None)
         if actual is None:
             raise SimulatedFailure("not_found", f"Cannot open {name} service on computer '.'.")
+        if self.not_elevated():
+            # A filtered token may query the service but not stop it: ServiceController.Stop cannot open it with
+            # SERVICE_STOP (Win32 error 5); the agent's one more start finds it as it was, nothing restarted.
+            cause = f"Cannot open {actual} service on computer '.'. (Access is denied)"
+            raise SimulatedFailure("service_error", None, reason="restart", detail=[actual, cause, services[actual]],
+                                   extra={"services": {actual: {"status": services[actual], "restarted_dependents": []}}})
         dependents = [svc for svc in DEPENDENTS.get(actual.lower(), []) if services.get(svc) == "Running"]
         if self.faults.get("start_fails"):
             # ServiceController.Stop stops the running dependents too; then Start fails (ERROR_SERVICE_DISABLED

@@ -179,6 +179,10 @@ def get_instances(host: Host, namespace: str, class_name: str) -> tuple[WmiClass
     if wmi_class is None or (provider and host.faults.get("wmi_missing_class")) or \
             (class_name.lower() in _LICENSING_CLASSES and not host.facts.get("license_server")):
         raise missing
+    # A UAC-filtered token: the RDS providers' classes answer Administrators only (the harsher reading: the namespace
+    # security a standard user gets is not documented); a class that is not registered is InvalidClass for anyone.
+    if provider and host.not_elevated():
+        raise SimulatedFailure("access_denied", "Access denied ", "0x80041003", "AccessDenied")
     return wmi_class, wmi_class.instances(host)
 
 

@@ -155,7 +155,10 @@ def set_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t
 
 def delete_value(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str, t.Any]:
     path, view, name = str(op.get("path", "")), int(op.get("view", 64)), str(op.get("name", ""))
-    host.check_write_access(path, view)
+    # OpenSubKey(path, true) of a missing key answers null, not access denied: there is no ACL to refuse.
+    if not host.registry.key_exists(path, view):
+        return {"ok": True, "existed": False}
+    host.check_write_access(path, view, opened=True)
     prior = host.registry.get_value(path, name, view)
     if prior is None:
         return {"ok": True, "existed": False}
@@ -202,14 +205,15 @@ def delete_tree(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str,
     path, view = str(op.get("path", "")), int(op.get("view", 64))
     if not _allowed(path):
         return refusal("invalid_argument", "outside_destructive", path)
-    host.check_write_access(path, view)
+    # The agent opens the key for reading first: a missing key is "existed: false", whatever the ACLs.
     if not host.registry.key_exists(path, view):
         return {"ok": True, "existed": False}
+    host.check_access(path, view)
     tree = key_tree(host, path, view)
     # Windows deletes a tree key by key: a subkey whose ACL refuses the delete stops it (RegDeleteTree fails with
     # access denied and leaves what it has not reached). The agent's undo journal then puts back what went.
     for key_path in tree:
-        host.check_write_access(key_path, view)
+        host.check_write_access(key_path, view, opened=True)
     for key_path, values in tree.items():
         unknown = next((value for value in values if value["type"] == "unknown"), None)
         if unknown is not None:
@@ -260,7 +264,7 @@ def set_key_dacl(host: Host, op: dict[str, t.Any], journal: Journal) -> dict[str
     if not host.registry.key_exists(path, view):
         return refusal("not_found", "no_key", path)
     # ChangePermissions is refused by the same ACLs that refuse writes (the write_denied fault).
-    host.check_write_access(path, view)
+    host.check_write_access(path, view, opened=True)
     display = host.registry.display(path, view)
     stored = host.facts.setdefault("key_acl", {})
     before = key_sddl(host, path, view)
@@ -277,6 +281,10 @@ def write_file(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
         return refusal("invalid_argument", "file_name", None, name)
     target = f"C:\\ProgramData\\{BACKUP_DIRECTORY}\\{name}"
     data = _wire_data("binary", op.get("content"), target)
+    if host.not_elevated():
+        # The backup directory's DACL grants Administrators and SYSTEM only: a filtered token can neither set it
+        # nor create a file in it (File.WriteAllBytes' UnauthorizedAccessException).
+        raise SimulatedFailure("access_denied", f"Access to the path '{target}' is denied.")
     host.facts.setdefault("files", {})[target] = data
     host.count("writes")
     host.dirty = True
@@ -291,6 +299,12 @@ def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     if host.grace_key_locked():
         # The owner and DACL cannot even be read, so they could not be put back: nothing is changed.
         return refusal("access_denied", "grace_key_locked", path, "Requested registry access is not allowed.")
+    if host.not_elevated() and host.registry.key_exists(path):
+        try:
+            host.check_access(path, 64)
+        except SimulatedFailure as failure:
+            # The agent's first read of the key and its owner is refused: it answers as for the locked variant.
+            return refusal("access_denied", "grace_key_locked", path, str(failure))
     if not host.registry.key_exists(path):
         return {"ok": True, "exists": False, "deleted": []}
     names = [value["name"] for value in host.registry.values(path)
@@ -298,6 +312,10 @@ def grace_reset(host: Host, op: dict[str, t.Any]) -> dict[str, t.Any]:
     sddl = host.grace_sddl()
     if not names:
         return {"ok": True, "exists": True, "deleted": [], "sddl_before": sddl, "sddl_after": sddl, "acl_restored": True}
+    if host.not_elevated():
+        # Enable-ThreadPrivilege: a filtered token does not hold SeTakeOwnershipPrivilege (PrivilegeNotHeldException).
+        raise SimulatedFailure("access_denied", 'Exception calling "Invoke" with "2" argument(s): "The process does not possess '
+                               "the 'SeTakeOwnershipPrivilege' privilege which is required for this operation.\"")
     if host.faults.get("ownership_refused"):
         raise SimulatedFailure("access_denied", "Requested registry access is not allowed.")
     for name in names:

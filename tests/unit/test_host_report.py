@@ -90,3 +90,21 @@ def test_policy_override_warnings_read_as_words_not_python_reprs():
     assert "Group Policy sets the licensing mode (per_device (2)) and overrides the local value (per_user (4))" in notes[0]
     assert "Group Policy sets the license server list (ls01, ls02) and overrides the local value (ls03)" in notes[1]
     assert not any("[" in note or "'" in note for note in notes)
+
+
+def test_a_non_elevated_agent_gets_a_registry_report_with_an_unknown_grace_period():
+    """Win32_TerminalServiceSetting refuses a filtered token; the registry still reads, so the report does not fail."""
+    state = scenarios.build("unit-01", "per_device", time.time())
+    state["faults"]["not_elevated"] = True
+    chosen = report.resolve_subsets(["mode", "license_servers", "grace"])
+    answer = serve_request(Host(state), payload.build_request(report.plan_operations(chosen)))
+    assert answer["host"]["elevated"] is False
+    transport.mark_not_elevated(answer)
+    built = report.build_report(chosen, transport.results_by_id(answer), transport.agent_failure, 30)
+    assert built["mode"]["effective_name"] == "per_device" and built["mode"]["wmi_licensing_type"] is None
+    assert built["grace_period"]["state"] == "unknown" and "non-elevated" in built["grace_period"]["error"]
+
+
+def test_wmi_refused_to_an_elevated_agent_still_fails():
+    with pytest.raises(transport.AgentError, match="wmimgmt.msc"):
+        build("per_device", faults={"wmi_denied": True})

@@ -56,3 +56,17 @@ def test_set_key_dacl_honours_write_denied_and_refuses_other_keys():
     outside = writes.set_key_dacl(simulated, {"path": "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", "view": 64,
                                               "sddl": "D:(A;CI;KA;;;WD)"}, writes.Journal())
     assert outside["error"]["kind"] == "invalid_argument" and outside["error"]["reason"] == "outside_dacl"
+
+
+def test_a_filtered_token_reads_by_the_users_ace_and_writes_only_where_a_dacl_lets_users_write():
+    from rds_sim import filtered_token
+
+    assert filtered_token.allows("D:AI" + DEFAULT, write=False)
+    assert not filtered_token.allows("D:AI" + DEFAULT, write=True)
+    # The GracePeriod key: Administrators may read, the filtered token holds Administrators deny-only.
+    assert not filtered_token.allows("O:NSG:SYD:PAI(A;CI;KA;;;NS)(A;CI;KA;;;SY)(A;CI;KR;;;BA)", write=False)
+    # MSLicensing re-created for users (create_key grant_users): Users full control, so a filtered token may write.
+    assert filtered_token.allows(acl.effective({MS: "D:(A;CI;KA;;;BU)"}, MS + "\\Store"), write=True)
+    # Inherit-only ACEs do not apply to the key itself; a deny ACE wins.
+    assert not filtered_token.allows("D:(A;CIIO;KA;;;BU)", write=True)
+    assert not filtered_token.allows("D:(D;;KW;;;BU)(A;;KA;;;BU)", write=True)

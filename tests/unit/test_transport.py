@@ -91,3 +91,23 @@ def test_become_is_refused():
 
 def test_windows_connection_without_become_passes():
     transport.check_connection(_connection("powershell"), types.SimpleNamespace(become=False), "x")
+
+
+@pytest.mark.parametrize("error", [
+    {"kind": "access_denied", "message": "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\X' is denied."},
+    {"kind": "access_denied", "message": "Access denied", "native_error": "AccessDenied", "hresult": "0x80041003"},
+    {"kind": "service_error", "reason": "restart", "detail": ["TermService", "Cannot open TermService service (Access is denied)", "Running"]},
+])
+def test_a_refusal_to_a_non_elevated_agent_names_the_token_not_the_acl(error):
+    document = {"ok": True, "version": 1, "host": {"elevated": False}, "results": [{"id": "x", "ok": False, "error": error}]}
+    transport.mark_not_elevated(document)
+    failure = transport.agent_failure(document["results"][0]["error"], "HKLM:\\SYSTEM\\X")
+    assert "agent.elevated is false" in failure.msg and "LocalAccountTokenFilterPolicy=1" in failure.msg
+    assert "Get-Acl" not in failure.msg and "wmimgmt.msc" not in failure.msg
+
+
+def test_other_errors_of_a_non_elevated_agent_keep_their_own_remedy():
+    document = {"results": [{"id": "x", "ok": False, "error": {"kind": "wmi_error", "message": "Invalid class"}}]}
+    transport.mark_not_elevated(document)
+    failure = transport.agent_failure(document["results"][0]["error"])
+    assert "winmgmt /verifyrepository" in failure.msg and "agent.elevated" not in failure.msg
