@@ -32,9 +32,9 @@ def _known(result: dict[str, t.Any], value: t.Any) -> t.Any:
 
 
 def _stated(result: dict[str, t.Any], key: str) -> t.Any:
-    """A flag of a write: a read host's as a bool; what a failed module result itself states (a lost answer reports
-    changed=true); None for an unreachable host or a failure that does not say (ansible-core fills in changed=false
-    without knowing what happened on the host)."""
+    """A flag of a write: a read host's as a bool; what a failed module result states (the modules report a write
+    whose answer was lost as changed=true with what they found); None for a failure that does not state it, and for
+    an unreachable host, whose changed=false ansible-core fills in without knowing what happened on the host."""
     status = _status(result)
     if status == "ok":
         return bool(result.get(key))
