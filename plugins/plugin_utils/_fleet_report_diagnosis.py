@@ -195,8 +195,9 @@ def markdown(report: dict[str, t.Any]) -> str:
 def _other_run_text(report: dict[str, t.Any]) -> str:
     hosts = report["diagnosis"]["other_run_hosts"]
     return (f"Not combined: {len(hosts)} host(s) were diagnosed in another run than their licensing result "
-            f"({', '.join(hosts)}); their diagnosis is listed below, marked, and counts in no state, finding or "
-            "critical count. Run diagnose and licensing_report with the same run_id to combine them.")
+            f"({', '.join(hosts)}); it counts in no state, finding, grace class or critical count (report.json, "
+            "diagnosis.csv and the HTML page list it, marked). Run diagnose and licensing_report with the same run_id to "
+            "combine them.")
 
 
 def _table(headers: list[str], rows: list[list[t.Any]], table_id: str) -> str:
