@@ -37,6 +37,8 @@ description:
     grace period (0 days left is ok only with a working license server), and a critical diagnosis makes
     the host one of C(summary.critical_hosts). A diagnosis of another run is listed with its run and
     time, marked, and counted nowhere. Run C(diagnose) and C(licensing_report) with the same C(run_id).
+    With the C(csv) format the section is also written as C(diagnosis.csv) (host, state, grace_class,
+    finding_id, severity, summary, remedy, run_id, read_at, combined) and C(cal_capacity.csv).
   - Hosts listed in O(hosts) without a saved result are reported as C(missing); hosts whose saved
     result says unreachable are reported as C(unreachable).
   - Without O(hosts) (for example the C(fleet_report) playbook run with no inventory), the report covers
