@@ -89,8 +89,12 @@ def main() -> int:
         playbook("license_server_report", inventory,
                  {"license_server_report_results_dir": os.path.join(WORK, "license-servers")})
         report_dir = os.path.join(WORK, "report")
-        playbook("diagnose", inventory, {"report_dir": report_dir})
-        playbook("licensing_report", inventory, {"report_dir": report_dir, "baseline": BASELINE, "target_hosts": "all"})
+        # One run id for both, so that the report combines each host's diagnosis with its licensing result; the
+        # unreachable host is part of the story, so the report job tolerates it (and says so).
+        run_id = time.strftime("demo-%Y%m%dT%H%M%SZ", time.gmtime())
+        playbook("diagnose", inventory, {"report_dir": report_dir, "run_id": run_id})
+        playbook("licensing_report", inventory, {"report_dir": report_dir, "baseline": BASELINE, "target_hosts": "all",
+                                                 "run_id": run_id, "tolerate_unread_hosts": True})
         stats = json.loads(subprocess.run([tool("rds-sim"), "stats", "--dir", fleet_dir], check=True,
                                           capture_output=True, text=True).stdout)
     finally:
@@ -103,7 +107,8 @@ def main() -> int:
     print("\n== Summary")
     print(f"   {summary['hosts']} hosts, {summary['reachable']} read, unreachable: {', '.join(summary['unreachable']) or 'none'}")
     print(f"   modes: {summary['by_mode']}")
-    print(f"   grace classes: {summary['by_grace_class']}; critical: {', '.join(summary['critical_hosts']) or 'none'}")
+    print(f"   grace classes: {summary['by_grace_class']}; critical: {', '.join(summary['critical_hosts']) or 'none'} "
+          f"(by grace class {len(summary['critical_by_grace'])}, by diagnosis {len(summary['critical_by_diagnosis'])})")
     print(f"   still drifting after configure: {', '.join(summary['drifted_hosts']) or 'none'}")
     diagnosis = document.get("diagnosis") or {"by_state": {}, "findings": []}
     print(f"   diagnosis: {diagnosis['by_state']}")

@@ -25,9 +25,10 @@ class ActionModule(LicensingActionBase):
         problem = _drift.threshold_problem(args["warning_days"], args["critical_days"])
         if problem:  # before the host is contacted
             raise AnsibleActionFail(f"{problem} (the diagnose role: diagnose_critical_days and diagnose_warning_days).")
+        # read_at: when the controller got the answer, so that a report can tell which licensing run it goes with.
         if args["view"] == "license_server":
-            return {"changed": False, "license_server_view": self._license_server(args, task_vars)}
-        return {"changed": False, "diagnosis": self._session_host(args, task_vars)}
+            return {"changed": False, "license_server_view": self._license_server(args, task_vars), "read_at": _transport.utc_now()}
+        return {"changed": False, "diagnosis": self._session_host(args, task_vars), "read_at": _transport.utc_now()}
 
     def _license_server(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         ops = _license_server.operations() + _wmi_reads.server_checks("checks", args["domain"], args["session_hosts"]) + [

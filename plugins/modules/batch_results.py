@@ -20,6 +20,11 @@ description:
   - With O(results_dir), writes one C(<inventory_hostname>.json) per host. Each file holds the record
     (or, for V(licensing_report), the whole task result; for V(diagnose), the record is the whole diagnosis) with C(run_id) and C(saved_at) added, so a
     report can tell a result of this run from an older one.
+  - A failed or unreachable host is in the records with its C(status) and C(error); whatever its result does
+    not state is null (unknown), never a definite false, 0 or empty list (C(licensing_configured),
+    C(license_servers), C(drifted), C(capacity), C(finding_ids), ...). C(changed), C(restart_required) and
+    C(restarted) of a failed write keep what the module's failure result states (a lost answer says
+    C(changed=true)); for an unreachable host they are null.
   - Always returns C(changed=false), since files on the controller are not managed-host state.
 options:
   kind:

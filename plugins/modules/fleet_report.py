@@ -29,7 +29,16 @@ description:
   - Honest by construction. Without O(baseline) the report says C(no baseline given) and C(drift_count)
     is null, never "no drift". A configured host whose grace period has ended is class V(unknown) (not
     verified), not V(ok). A result saved by an earlier run (another C(run_id)) is marked C(stale), or
-    left out with O(stale=exclude).
+    left out with O(stale=exclude); a stale host is counted as stale only, never as reachable, unreachable
+    or failed of this run.
+  - With the diagnose playbook's results in C(diagnosis/) beside O(results_dir), a Diagnosis section and a
+    CAL capacity view are added, over the report's hosts. A host's diagnosis is combined with its row only
+    when it comes from the same run (C(run_id)) as the host's licensing result; it then re-classes the
+    grace period (0 days left is ok only with a working license server), and a critical diagnosis makes
+    the host one of C(summary.critical_hosts). A diagnosis of another run is listed with its run and
+    time, marked, and counted nowhere. Run C(diagnose) and C(licensing_report) with the same C(run_id).
+    With the C(csv) format the section is also written as C(diagnosis.csv) (host, state, grace_class,
+    finding_id, severity, summary, remedy, run_id, read_at, combined) and C(cal_capacity.csv).
   - Hosts listed in O(hosts) without a saved result are reported as C(missing); hosts whose saved
     result says unreachable are reported as C(unreachable).
   - Without O(hosts) (for example the C(fleet_report) playbook run with no inventory), the report covers
@@ -141,14 +150,14 @@ summary:
       description: Hosts in the report.
       type: int
     reachable:
-      description: Hosts whose licensing state was read.
+      description: Hosts whose licensing state was read in this run (stale results are not counted).
       type: int
     unreachable:
-      description: Hosts that could not be reached.
+      description: Hosts this run could not reach (a stale result that says unreachable is only in RV(summary.stale)).
       type: list
       elements: str
     failed:
-      description: Hosts whose task failed.
+      description: Hosts whose task failed in this run (stale results are only in RV(summary.stale)).
       type: list
       elements: str
     missing:
@@ -180,7 +189,18 @@ summary:
       type: list
       elements: str
     critical_hosts:
+      description:
+        - Hosts whose grace class is critical, and hosts whose diagnosis of the same run as their licensing
+          result is critical (the union of RV(summary.critical_by_grace) and RV(summary.critical_by_diagnosis)).
+        - The playbooks publish its length as C(licensing_critical_count).
+      type: list
+      elements: str
+    critical_by_grace:
       description: Hosts whose grace class is critical.
+      type: list
+      elements: str
+    critical_by_diagnosis:
+      description: Hosts whose diagnosis, of the same run as their licensing result, is critical.
       type: list
       elements: str
     hosts_source:

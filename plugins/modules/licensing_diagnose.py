@@ -122,6 +122,11 @@ diagnosis:
     host_view:
       description: The raw session host view the rules used.
       type: dict
+read_at:
+  description: When the controller received the host's answer (UTC, ISO 8601); the diagnose role saves it with each result.
+  returned: success
+  type: str
+  sample: "2026-11-28T16:11:04Z"
 license_server_view:
   description: The license server's own view (O(view=license_server)).
   returned: success and view is license_server

@@ -25,9 +25,25 @@ def _error(result: dict[str, t.Any]) -> str | None:
     return None if _status(result) == "ok" else str(result.get("msg") or "the task failed")
 
 
+def _known(result: dict[str, t.Any], value: t.Any) -> t.Any:
+    """value for a host that was read; None (unknown) for one that failed or was unreachable, so that nothing it
+    could not tell reads as a definite false, 0 or empty list."""
+    return value if _status(result) == "ok" else None
+
+
+def _stated(result: dict[str, t.Any], key: str) -> t.Any:
+    """A flag of a write: a read host's as a bool; what a failed module result states (the modules report a write
+    whose answer was lost as changed=true with what they found); None for a failure that does not state it, and for
+    an unreachable host, whose changed=false ansible-core fills in without knowing what happened on the host."""
+    status = _status(result)
+    if status == "ok":
+        return bool(result.get(key))
+    return None if status == "unreachable" or key not in result else bool(result[key])
+
+
 def drift_check(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
-    record = {"host": host, "status": _status(result), "drift": result.get("drift", []),
-              "drifted": bool(result.get("drifted")), "policy_controlled": result.get("policy_controlled"),
+    record = {"host": host, "status": _status(result), "drift": _known(result, result.get("drift") or []),
+              "drifted": _known(result, bool(result.get("drifted"))), "policy_controlled": result.get("policy_controlled"),
               "read_at": result.get("read_at"), "error": _error(result)}
     line = result.get("summary") or f"{host}: {record['status']}, not checked ({record['error']})"
     return record, line
@@ -40,10 +56,10 @@ def grace_report(host: str, result: dict[str, t.Any], options: dict[str, t.Any])
     klass = _drift.grace_class(licensing, options["warning_days"], options["critical_days"]) if status == "ok" else None
     record = {"host": host, "status": status, "class": klass, "class_meaning": _drift.GRACE_MEANINGS.get(klass or ""),
               "days_left": grace.get("days_left"), "state": grace.get("state"),
-              "licensing_configured": _drift.licensing_configured(licensing),
+              "licensing_configured": _known(result, _drift.licensing_configured(licensing)),
               "mode": (licensing.get("mode") or {}).get("effective_name"),
               "mode_source": (licensing.get("mode") or {}).get("source"),
-              "license_servers": (licensing.get("license_servers") or {}).get("effective") or [],
+              "license_servers": _known(result, (licensing.get("license_servers") or {}).get("effective") or []),
               "os": (licensing.get("os") or {}).get("server_version"), "warnings": licensing.get("warnings") or [],
               "read_at": result.get("read_at"), "error": _error(result)}
     if status != "ok":
@@ -58,8 +74,8 @@ def grace_report(host: str, result: dict[str, t.Any], options: dict[str, t.Any])
 def license_server_report(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
     server = result.get("license_server") or {}
     record = {"host": host, "status": _status(result), "is_license_server": server.get("is_license_server"),
-              "activation": (server.get("activation") or {}).get("name"), "capacity": server.get("capacity") or [],
-              "issued_licenses": server.get("issued_licenses") or {}, "warnings": server.get("warnings") or [],
+              "activation": (server.get("activation") or {}).get("name"), "capacity": _known(result, server.get("capacity") or []),
+              "issued_licenses": _known(result, server.get("issued_licenses") or {}), "warnings": server.get("warnings") or [],
               "error": _error(result)}
     if record["status"] != "ok":
         return record, f"{host}: {record['status']}, not read ({record['error']})"
@@ -106,26 +122,26 @@ def _change_line(host: str, result: dict[str, t.Any], done: str, reboot: bool = 
 
 def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
     record = {"host": host, "status": _status(result), "error": _error(result),
-              "changed": bool(result.get("changed")), "before": result.get("before"), "after": result.get("after"),
-              "restart_required": bool(result.get("restart_required")), "restarted": bool(result.get("restarted")),
-              "policy_conflicts": result.get("policy_conflicts") or [], "backup_file": result.get("backup_file"),
+              "changed": _stated(result, "changed"), "before": result.get("before"), "after": result.get("after"),
+              "restart_required": _stated(result, "restart_required"), "restarted": _stated(result, "restarted"),
+              "policy_conflicts": _known(result, result.get("policy_conflicts") or []), "backup_file": result.get("backup_file"),
               "warnings": result.get("warnings") or []}
     return record, _change_line(host, result, "licensing changed", options.get("restart_strategy") == "reboot")
 
 
 def mslicensing_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
     removed = result.get("removed") or {}
-    record = {"host": host, "status": _status(result), "error": _error(result), "changed": bool(result.get("changed")),
-              "removed": removed,
+    record = {"host": host, "status": _status(result), "error": _error(result), "changed": _stated(result, "changed"),
+              "removed": _known(result, removed) if "removed" not in result else removed,
               "recreated": result.get("recreated"), "backup_file": result.get("backup_file")}
     entries = sum(int((view or {}).get("store_entries") or 0) for view in removed.values())
     return record, _change_line(host, result, f"client license cache cleared ({entries} stored license(s))")
 
 
 def grace_reset(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> tuple[dict[str, t.Any], str]:
-    record = {"host": host, "status": _status(result), "error": _error(result), "changed": bool(result.get("changed")),
+    record = {"host": host, "status": _status(result), "error": _error(result), "changed": _stated(result, "changed"),
               "deleted": result.get("deleted"),
-              "restart_required": bool(result.get("restart_required")), "restarted": bool(result.get("restarted")),
+              "restart_required": _stated(result, "restart_required"), "restarted": _stated(result, "restarted"),
               "backup_file": result.get("backup_file")}
     return record, _change_line(host, result, "grace period reset")
 
@@ -144,10 +160,13 @@ def diagnose(host: str, result: dict[str, t.Any], options: dict[str, t.Any]) -> 
     state = ("unknown" if _failed(session) or _failed(server) else
              (session.get("diagnosis") or {}).get("state") if is_session_host else "license_server")
     diagnosis = session.get("diagnosis") if is_session_host else None
+    # Not read: no finding list at all (None), never an empty one that reads as "nothing wrong".
     record = {"host": host, "role": "session_host" if is_session_host else "license_server", "state": state,
               "error": session.get("msg") if is_session_host and _failed(session) else
               server.get("msg") if _failed(server) else None,
-              "finding_ids": [finding.get("id") for finding in (diagnosis or {}).get("findings") or []],
+              "finding_ids": None if state == "unknown" and diagnosis is None else
+              [finding.get("id") for finding in (diagnosis or {}).get("findings") or []],
+              "read_at": (session if is_session_host else server).get("read_at"),
               "diagnosis": diagnosis, "license_server_view": server.get("license_server_view")}
     return record, (f"{host}: {state}" + (f": {', '.join(record['finding_ids'])}" if record["finding_ids"] else "")
                     + (f" ({record['error']})" if record["error"] else ""))

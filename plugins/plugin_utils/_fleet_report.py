@@ -50,13 +50,18 @@ LICENSING_KEYS = ("mode", "license_servers", "grace_period", "os", "role", "warn
 UNKNOWN_CLASS_WARNING = "grace class unknown, " + _drift.GRACE_MEANINGS["unknown"]
 
 # Fleet queries, kept as jmespath expressions so administrators can reuse them on report.json.
+# Reachable, unreachable and failed count this run's results only: a result left from an earlier run is stale.
+# A critical host is critical by its grace class, or by a diagnosis of the same run as its licensing result
+# (attached by _fleet_report_diagnosis); this is the one place that decides it.
 QUERIES = {
-    "reachable": "length(hosts[?status=='ok'])",
-    "unreachable": "hosts[?status=='unreachable'].host",
-    "failed": "hosts[?status=='failed'].host",
+    "reachable": "length(hosts[?status=='ok' && !stale])",
+    "unreachable": "hosts[?status=='unreachable' && !stale].host",
+    "failed": "hosts[?status=='failed' && !stale].host",
     "drifted": "hosts[?drift_count > `0`].host",
     "stale": "hosts[?stale].host",
-    "critical": "hosts[?grace_class=='critical'].host",
+    "critical": "hosts[?grace_class=='critical' || (diagnosis.same_run && diagnosis.state=='critical')].host",
+    "critical_by_grace": "hosts[?grace_class=='critical'].host",
+    "critical_by_diagnosis": "hosts[?diagnosis.same_run && diagnosis.state=='critical'].host",
     "modes": "hosts[?status=='ok'].mode",
     "systems": "hosts[?status=='ok'].os",
     "classes": "hosts[?status=='ok'].grace_class",
@@ -89,7 +94,8 @@ def record(host: str, result: dict[str, t.Any] | None, thresholds: dict[str, int
     base = {"host": host, "status": "missing", "read_at": None, "run_id": None, "stale": False, "os": None, "mode": None,
             "mode_source": None, "license_servers": [], "license_servers_source": None, "grace_days_left": None,
             "grace_state": None, "grace_class": None, "licensing_configured": None,
-            "drift": None if not baseline else [], "drift_count": None if not baseline else 0, "warnings": [], "error": None}
+            # A host that was not read has no drift count (unknown), never 0.
+            "drift": None, "drift_count": None, "warnings": [], "error": None}
     if result is None:
         base["error"] = "no saved result for this host: it was not read, or its result file is gone"
         return base
@@ -134,7 +140,9 @@ def grace_summary(hosts: list[dict[str, t.Any]], thresholds: dict[str, int]) -> 
     """The parts of the summary that follow from the hosts' grace classes."""
     document = {"hosts": hosts}
     return {"by_grace_class": _counts(jmespath.search(QUERIES["classes"], document)),
-            "critical_hosts": jmespath.search(QUERIES["critical"], document),
+            **{name: jmespath.search(QUERIES[query], document) for name, query in (
+                ("critical_hosts", "critical"), ("critical_by_grace", "critical_by_grace"),
+                ("critical_by_diagnosis", "critical_by_diagnosis"))},
             "grace_histogram": chart.histogram(hosts, thresholds)}
 
 
@@ -169,8 +177,17 @@ def build(records: list[dict[str, t.Any]], thresholds: dict[str, int], baseline:
 def drift_cell(item: dict[str, t.Any]) -> str:
     """The drift column: a count, or why there is none."""
     if item["drift_count"] is None:
-        return "not checked"
+        return "not checked" if item["status"] == "ok" else "not read"
     return str(item["drift_count"])
+
+
+def critical_cell(report: dict[str, t.Any]) -> str:
+    """The header's Critical count; with a diagnosis, also how many are critical by grace class and by diagnosis."""
+    summary = report["summary"]
+    total = str(len(summary["critical_hosts"]))
+    if "diagnosis" not in report or "critical_by_diagnosis" not in summary:
+        return total
+    return f"{total} (grace {len(summary['critical_by_grace'])}, diagnosis {len(summary['critical_by_diagnosis'])})"
 
 
 # Renderers ------------------------------------------------------------------------------------
@@ -239,7 +256,7 @@ def to_markdown(report: dict[str, t.Any]) -> str:
         "| Hosts | Reachable | Unreachable | Failed | Missing | Drifted | Critical | Stale |", "|---|---|---|---|---|---|---|---|",
         f"| {summary['hosts']} | {summary['reachable']} | {len(summary['unreachable'])} | {len(summary['failed'])} "
         f"| {len(summary['missing'])} "
-        f"| {_md(_drift_summary(report))} | {len(summary['critical_hosts'])} | {len(summary['stale'])} |", "",
+        f"| {_md(_drift_summary(report))} | {critical_cell(report)} | {len(summary['stale'])} |", "",
         "| Grace days left | Session Hosts | By grace class |", "|---|---|---|",
         *(f"| {bucket['label']} | {bucket['hosts']} | "
           + _md(", ".join(f"{CLASS_LABELS.get(name, name)} {count}" for name, count in bucket["by_class"].items())) + " |"
@@ -300,7 +317,8 @@ def to_html(report: dict[str, t.Any]) -> str:
     drift_rows = [[item["host"], drift["setting"], _drift.text(drift["expected"]), _drift.text(drift["actual"]),
                    drift["source"], "yes" if drift["gpo_overrides_local_fix"] else "no"]
                   for item in hosts for drift in item["drift"] or []]
-    down = [[item["host"], item["status"], item["error"]] for item in hosts if item["status"] != "ok"]
+    down = [[item["host"], item["status"] + (" (stale)" if item["stale"] and item["status"] != "stale" else ""), item["error"]]
+            for item in hosts if item["status"] != "ok"]
     if not summary["drift_checked"]:
         drift_section = f'<p id="drift">{html.escape(NO_BASELINE.capitalize())}. Give a baseline to compare hosts with.</p>'
     elif drift_rows:
@@ -329,7 +347,7 @@ def to_html(report: dict[str, t.Any]) -> str:
         f'<p class="cards"><span>Hosts: {summary["hosts"]}</span><span>Reachable: {summary["reachable"]}</span>'
         f'<span>Unreachable: {len(summary["unreachable"])}</span><span>Failed: {len(summary["failed"])}</span>'
         f'<span>Missing: {len(summary["missing"])}</span><span>Drifted: {html.escape(str(drifted))}</span>'
-        f'<span>Critical: {len(summary["critical_hosts"])}</span><span>Stale: {len(summary["stale"])}</span></p>',
+        f'<span>Critical: {html.escape(critical_cell(report))}</span><span>Stale: {len(summary["stale"])}</span></p>',
         "<h2>Grace days left</h2>",
         "<p>Session Hosts that were read, by grace days left; each bar is split by grace class. Every host is in the "
         "table below and in report.csv.</p>",

@@ -21,7 +21,8 @@ from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _d
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _fleet_report as fleet
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._fleet_report import csv_cell
 
-DIAGNOSIS_CSV_COLUMNS = ("host", "state", "grace_class", "finding_id", "severity", "summary", "remedy")
+DIAGNOSIS_CSV_COLUMNS = ("host", "state", "grace_class", "finding_id", "severity", "summary", "remedy", "run_id", "read_at",
+                         "combined")
 CAPACITY_CSV_COLUMNS = ("license_server", "computer_name", "activation", "version", "product_version", "cal_type",
                         "total", "issued", "available")
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -42,22 +43,46 @@ def load(directory: str) -> dict[str, dict[str, t.Any]]:
                                  "or delete the file to leave that host out of the Diagnosis section.") from None
 
 
-def section(results: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
-    """The report's `diagnosis` object."""
+def link(record: dict[str, t.Any], result: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
+    """A report row's diagnosis: its state, findings, run id and read time, and whether it comes from the same run as
+    the row's licensing result (only then is it combined with it). None for a host the diagnose role did not read
+    as a session host (license servers, hosts outside the diagnosis)."""
+    if not result or result.get("role") != "session_host":
+        return None
+    diagnosis = result.get("diagnosis")
+    run_id = result.get("run_id")
+    return {"state": diagnosis["state"] if diagnosis else "unknown", "run_id": run_id,
+            "read_at": result.get("read_at") or result.get("saved_at"),
+            "same_run": bool(run_id) and run_id == record.get("run_id") and record["status"] not in ("missing", "stale"),
+            "finding_ids": [item["id"] for item in diagnosis["findings"]] if diagnosis else None}
+
+
+def other_run_note(record: dict[str, t.Any]) -> str:
+    found = record["diagnosis"]
+    return (f"diagnosis from run {found['run_id'] or 'unknown'} (read {found['read_at'] or 'at an unknown time'}), not from "
+            f"this host's licensing run {record.get('run_id') or '(none)'}: shown in the Diagnosis section, not combined "
+            "with this row (grace class, critical count)")
+
+
+def section(records: list[dict[str, t.Any]], results: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The report's `diagnosis` object, over the report's hosts that were diagnosed as session hosts. Only diagnoses
+    of the same run as the host's licensing result count (states, findings); the others are listed, marked."""
     hosts, findings = [], {}
-    for host, result in sorted(results.items()):
+    for record in sorted(records, key=lambda item: item["host"]):
+        found = record.get("diagnosis")
+        if not found:
+            continue
+        host = record["host"]
+        result = results[host]
         diagnosis = result.get("diagnosis")
-        if not diagnosis and result.get("state") == "unknown" and result.get("role") == "session_host":
-            # Unreachable or failed: unknown is a state, never silently healthy.
-            hosts.append({"host": host, "state": "unknown", "grace_class": "unknown", "finding_ids": [],
-                          "notes": [str(result.get("error") or "the host could not be diagnosed")]})
+        # Unreachable or failed: unknown is a state, never silently healthy.
+        notes = list(diagnosis.get("notes") or []) if diagnosis else [str(result.get("error") or "the host could not be diagnosed")]
+        hosts.append({"host": host, "state": found["state"], "grace_class": (diagnosis or {}).get("grace_class", "unknown"),
+                      "finding_ids": found["finding_ids"] or [], "notes": notes, "run_id": found["run_id"],
+                      "read_at": found["read_at"], "same_run": found["same_run"]})
+        if not found["same_run"]:
             continue
-        if not diagnosis:
-            continue
-        hosts.append({"host": host, "state": diagnosis["state"], "grace_class": diagnosis.get("grace_class"),
-                      "finding_ids": [item["id"] for item in diagnosis["findings"]],
-                      "notes": list(diagnosis.get("notes") or [])})
-        for item in diagnosis["findings"]:
+        for item in (diagnosis or {}).get("findings") or []:
             entry = findings.setdefault(item["id"], {"id": item["id"], "severity": item["severity"], "hosts": [],
                                                      "remedy": item["remedy"], "summaries": []})
             if SEVERITY_ORDER[item["severity"]] < SEVERITY_ORDER[entry["severity"]]:
@@ -70,9 +95,11 @@ def section(results: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
         entry["count"] = len(entry["hosts"])
     by_state: dict[str, int] = {}
     for item in hosts:
-        by_state[item["state"]] = by_state.get(item["state"], 0) + 1
+        if item["same_run"]:
+            by_state[item["state"]] = by_state.get(item["state"], 0) + 1
     return {"hosts": hosts, "by_state": dict(sorted(by_state.items())),
-            "healthy_hosts": [item["host"] for item in hosts if item["state"] == "healthy"], "findings": ordered}
+            "healthy_hosts": [item["host"] for item in hosts if item["same_run"] and item["state"] == "healthy"],
+            "other_run_hosts": [item["host"] for item in hosts if not item["same_run"]], "findings": ordered}
 
 
 def capacity(results: dict[str, dict[str, t.Any]]) -> list[dict[str, t.Any]]:
@@ -91,19 +118,27 @@ def capacity(results: dict[str, dict[str, t.Any]]) -> list[dict[str, t.Any]]:
 
 
 def attach(report: dict[str, t.Any], results: dict[str, dict[str, t.Any]], thresholds: dict[str, int]) -> dict[str, t.Any]:
-    """Add the Diagnosis section and CAL capacity view, and re-class the grace period of diagnosed hosts
-    (0 days left is ok only with a working license server). Without results the report is unchanged."""
+    """Add the Diagnosis section and CAL capacity view, and join each host's diagnosis to its row: a diagnosis of the
+    same run as the row's licensing result re-classes its grace period (0 days left is ok only with a working license
+    server) and, when critical, makes the host a critical host of the fleet (the summary's queries); one of another
+    run is marked on the row and combined with nothing. Without results the report is unchanged."""
     if not results:
         return report
-    report["diagnosis"] = section(results)
-    report["cal_capacity"] = capacity(results)
     for record in report["hosts"]:
-        diagnosis = (results.get(record["host"]) or {}).get("diagnosis")
-        if record["status"] == "ok" and diagnosis and record.get("grace_class") is not None:
+        found = link(record, results.get(record["host"]))
+        if not found:
+            continue
+        record["diagnosis"] = found
+        diagnosis = results[record["host"]].get("diagnosis")
+        if not found["same_run"]:
+            record["warnings"] = list(record["warnings"]) + [other_run_note(record)]
+        elif record["status"] == "ok" and diagnosis and record.get("grace_class") is not None:
             licensing = {"grace_period": {"days_left": record.get("grace_days_left")}}
             fleet.reclass(record, _diagnosis.grace_class(licensing, diagnosis, thresholds["warning_days"],
                                                          thresholds["critical_days"], record["grace_class"]))
-    # Counts, critical hosts and the histogram follow the classes as they are now.
+    report["diagnosis"] = section(report["hosts"], results)
+    report["cal_capacity"] = capacity(results)
+    # Counts, critical hosts and the histogram follow the classes and diagnoses as they are now.
     report["summary"].update(fleet.grace_summary(report["hosts"], thresholds))
     return report
 
@@ -122,7 +157,8 @@ def diagnosis_csv(report: dict[str, t.Any], results: dict[str, dict[str, t.Any]]
     rows = []
     for item in report["diagnosis"]["hosts"]:
         findings = ((results.get(item["host"]) or {}).get("diagnosis") or {}).get("findings") or []
-        base = {"host": item["host"], "state": item["state"], "grace_class": item["grace_class"]}
+        base = {"host": item["host"], "state": item["state"], "grace_class": item["grace_class"], "run_id": item["run_id"],
+                "read_at": item["read_at"], "combined": "yes" if item["same_run"] else "no (other run)"}
         rows += [{**base, "finding_id": finding["id"], "severity": finding["severity"], "summary": finding["summary"],
                   "remedy": finding["remedy"]} for finding in findings] or [base]
     return _csv(DIAGNOSIS_CSV_COLUMNS, rows)
@@ -139,7 +175,9 @@ def markdown(report: dict[str, t.Any]) -> str:
         return ""
     found = report["diagnosis"]
     lines = ["", "## Diagnosis", "",
-             "States: " + ", ".join(f"{state} {count}" for state, count in found["by_state"].items()) + ".", "",
+             "States (diagnoses of the same run as the host's licensing result): "
+             + (", ".join(f"{state} {count}" for state, count in found["by_state"].items()) or "none") + ".", "",
+             *([_other_run_text(report), ""] if found.get("other_run_hosts") else []),
              "| Finding | Severity | Hosts | Which | Remedy |", "|---|---|---|---|---|"]
     for entry in found["findings"]:
         lines.append(f"| {entry['id']} | {entry['severity']} | {entry['count']} | {', '.join(entry['hosts'])} "
@@ -152,6 +190,14 @@ def markdown(report: dict[str, t.Any]) -> str:
                          f"| {group['cal_type']} | {group['product_version']} | {group['total']} | {group['issued']} "
                          f"| {group['available']} |")
     return "\n".join(lines) + "\n"
+
+
+def _other_run_text(report: dict[str, t.Any]) -> str:
+    hosts = report["diagnosis"]["other_run_hosts"]
+    return (f"Not combined: {len(hosts)} host(s) were diagnosed in another run than their licensing result "
+            f"({', '.join(hosts)}); it counts in no state, finding, grace class or critical count (report.json, "
+            "diagnosis.csv and the HTML page list it, marked). Run diagnose and licensing_report with the same run_id to "
+            "combine them.")
 
 
 def _table(headers: list[str], rows: list[list[t.Any]], table_id: str) -> str:
@@ -170,14 +216,16 @@ def html_section(report: dict[str, t.Any]) -> str:
     findings = _table(["Finding", "Severity", "Hosts", "Which hosts", "Remedy"],
                       [[entry["id"], entry["severity"], entry["count"], ", ".join(entry["hosts"]), entry["remedy"]]
                        for entry in found["findings"]], "diagnosis-findings")
-    per_host = _table(["Host", "State", "Grace class", "Findings"],
-                      [[item["host"], item["state"], item["grace_class"], ", ".join(item["finding_ids"]) or "none"]
+    per_host = _table(["Host", "State", "Grace class", "Findings", "Run", "Read at"],
+                      [[item["host"], item["state"] + ("" if item.get("same_run", True) else " (other run: not combined)"),
+                        item["grace_class"], ", ".join(item["finding_ids"]) or "none", item.get("run_id"), item.get("read_at")]
                        for item in found["hosts"]], "diagnosis-hosts")
     capacity_rows = [[server["license_server"], server["computer_name"], server["activation"], group["cal_type"],
                       group["product_version"], group["total"], group["issued"], group["available"]]
                      for server in report["cal_capacity"] for group in server["capacity"]]
     return "\n".join([
         '<h2 id="diagnosis">Diagnosis</h2>', f'<p class="cards">{cards}</p>',
+        f'<p id="diagnosis-other-run">{html.escape(_other_run_text(report))}</p>' if found.get("other_run_hosts") else "",
         findings if found["findings"] else '<p id="diagnosis-findings">No finding on any host.</p>',
         per_host,
         '<h2 id="cal-capacity">CAL capacity per license server</h2>',

@@ -78,10 +78,37 @@ def test_diagnose_records_each_host_from_its_two_results():
     # A host that cannot be read is unknown, with the reason, never healthy or dropped.
     record, line = _batch.diagnose("sh2", {"session_host": {"unreachable": True, "msg": "refused"}, "license_server": skipped},
                                    OPTIONS)
-    assert (record["state"], record["error"], record["finding_ids"], line) == ("unknown", "refused", [], "sh2: unknown (refused)")
+    assert (record["state"], record["error"], record["finding_ids"], line) == ("unknown", "refused", None, "sh2: unknown (refused)")
     records = {"sh1": _batch.diagnose("sh1", {"session_host": {"diagnosis": diagnosis}}, OPTIONS)[0], "sh2": record,
                "sh3": _batch.diagnose("sh3", {"session_host": {"diagnosis": {"state": "healthy", "findings": []}}}, OPTIONS)[0]}
     assert _batch.fleet_line("diagnose", records) == "Diagnosis of 3 host(s): critical 1 (sh1); healthy 1; unknown 1 (sh2)"
+
+
+UNREAD = {"unreachable": {"unreachable": True, "changed": False, "msg": "refused"},
+          "failed": {"failed": True, "msg": "Access is denied."}}
+
+
+@pytest.mark.parametrize("how", sorted(UNREAD))
+@pytest.mark.parametrize("kind", sorted(_batch.KINDS))
+def test_a_host_that_was_not_read_has_no_definite_false_zero_or_empty_field(kind, how):
+    """Every field of a failed or unreachable host's record that its result does not state is None (unknown): never
+    licensing_configured false, drifted false, changed false, no servers, no CALs or no findings."""
+    result = UNREAD[how] if kind != "diagnose" else {"session_host": UNREAD[how]}
+    record, _line = _batch.KINDS[kind]("h1", result, {**OPTIONS, "restart_strategy": "none"})
+    definite = {key: value for key, value in record.items()
+                if value is False or value == 0 and not isinstance(value, bool) or value in ([], {})}
+    # warnings: the module said nothing, which is not a statement about the host's licensing.
+    assert {key: value for key, value in definite.items() if key != "warnings"} == {}, record
+
+
+def test_a_failed_write_keeps_what_its_own_result_states():
+    """A lost answer reports changed=true with its failure; a module failure before any write says changed=false."""
+    lost = _batch.configure_licensing("a", {"failed": True, "changed": True, "restart_required": False, "msg": "lost"}, OPTIONS)[0]
+    assert (lost["changed"], lost["restart_required"], lost["restarted"]) == (True, False, None)
+    refused = _batch.grace_reset("b", {"failed": True, "changed": False, "msg": "not acknowledged"}, OPTIONS)[0]
+    assert (refused["changed"], refused["restart_required"]) == (False, None)
+    read = _batch.grace_report("c", licensing(days=5, state="expiring"), OPTIONS)[0]
+    assert (read["licensing_configured"], read["license_servers"]) == (False, [])
 
 
 @pytest.mark.parametrize("path,inside", [

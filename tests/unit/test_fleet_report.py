@@ -107,6 +107,28 @@ def test_results_of_an_earlier_run_are_stale_or_excluded():
     assert excluded["summary"]["excluded_stale"] == ["old"] and excluded["summary"]["reachable"] == 1
 
 
+def test_a_stale_host_is_never_counted_as_unreachable_failed_or_reachable_in_this_run():
+    """A --limit run that read both hosts it targeted, in a report_dir that holds an earlier run's unreachable and
+    failed hosts: those are stale, not unreachable or failed of this run; every host is counted in one place only."""
+    earlier = {"run_id": "run-1", "saved_at": "2026-11-27T08:00:00Z"}
+    this = {"run_id": "run-2", "read_at": "2026-11-28T08:00:00Z"}
+    results = {"rdsh01": {**licensing(4, ["ls01"], 60, "active"), **this}, "rdsh02": {**licensing(4, ["ls01"], 60, "active"), **this},
+               "rdsh03": {"unreachable": True, "msg": "refused", **earlier}, "rdsh04": {"failed": True, "msg": "denied", **earlier},
+               "rdsh05": {**licensing(4, ["ls01"], 60, "active"), **earlier}}
+    report = build(results, sorted(results) + ["rdsh06"], {"mode": "per_user"}, run_id="run-2")
+    summary = report["summary"]
+    assert (summary["reachable"], summary["unreachable"], summary["failed"], summary["missing"]) == (2, [], [], ["rdsh06"])
+    assert summary["stale"] == ["rdsh03", "rdsh04", "rdsh05"]
+    assert summary["reachable"] + len(summary["unreachable"] + summary["failed"] + summary["missing"] + summary["stale"]) == \
+        summary["hosts"]
+    assert "| 6 | 2 | 0 | 0 | 1 |" in fleet.to_markdown(report)
+    # The row still says what the earlier run found, marked stale; a host not read has no drift count, not 0.
+    rows = {item["host"]: item for item in report["hosts"]}
+    assert rows["rdsh03"]["status"] == "unreachable" and rows["rdsh03"]["stale"] is True
+    assert (rows["rdsh03"]["drift_count"], fleet.drift_cell(rows["rdsh03"]), rows["rdsh01"]["drift_count"]) == (None, "not read", 0)
+    assert "<td>unreachable (stale)</td>" in fleet.to_html(report)
+
+
 def test_warnings_column_legend_and_colours_a_manager_can_read():
     report = build({"a": licensing(4, ["ls01", "ls02"], 0, "expired", warnings=["GPO overrides the mode"]),
                     "b": licensing(5, None, 100, "active")}, ["a", "b"], {"license_servers": ["ls09"]})
