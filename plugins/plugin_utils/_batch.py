@@ -37,7 +37,8 @@ def _stated(result: dict[str, t.Any], key: str) -> t.Any:
     an unreachable host, whose changed=false ansible-core fills in without knowing what happened on the host."""
     status = _status(result)
     if status == "ok":
-        return bool(result.get(key))
+        # restarted is null (stated unknown) after a lost answer whose writes were found on the host.
+        return None if key in result and result[key] is None else bool(result.get(key))
     return None if status == "unreachable" or key not in result else bool(result[key])
 
 

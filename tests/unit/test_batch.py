@@ -139,3 +139,12 @@ def test_with_the_reboot_strategy_the_line_names_the_handler_reboot():
     assert line == "a: licensing changed; the role's handler reboots the host at the end of this batch for the change to take effect"
     _record, line = _batch.configure_licensing("a", pending, {**OPTIONS, "restart_strategy": "none"})
     assert line == "a: licensing changed; restart TermService (or reboot) in a maintenance window for the change to take effect"
+
+
+def test_a_restart_the_module_states_unknown_stays_unknown_in_the_record():
+    """After a lost answer whose writes were found on the host, the module says restarted: null (not read back)."""
+    found = {"changed": True, "restarted": None, "restart_required": True, "lost_answer": {"outcome": "done"}}
+    record, line = _batch.configure_licensing("a", found, OPTIONS)
+    assert record["restarted"] is None and record["restart_required"] is True
+    assert "restart TermService (or reboot) in a maintenance window" in line
+    assert _batch.grace_reset("b", {**found, "deleted": ["L$X"]}, OPTIONS)[0]["restarted"] is None
