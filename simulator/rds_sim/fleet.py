@@ -51,6 +51,8 @@ def parse_fault(text: str) -> tuple[str, str, t.Any]:
         return host, kind, float(arg or 0)
     if kind == "hold_writes":
         return host, kind, int(arg or 1)
+    if kind == "wmi_grace_no_days" and arg:  # the ReturnValue GetGracePeriodDays answers (default 1)
+        return host, kind, int(arg, 0)
     if kind in ("access_denied", "write_denied"):
         if not arg:
             raise ValueError(f"{kind} needs a key path: HOST={kind}:SOFTWARE\\Policies")

@@ -213,5 +213,5 @@ class Host:
 def _cim_answer(failure: SimulatedFailure, what: str) -> dict[str, t.Any]:
     """The agent's answer to a failed Get-CimInstance: only a missing namespace or class means "not installed"."""
     if failure.native_error in ("InvalidNamespace", "InvalidClass"):
-        return {"ok": True, "exists": False, "reason": str(failure), "native_error": failure.native_error}
+        return {"ok": True, "exists": False, "reason": str(failure), "hresult": failure.hresult, "native_error": failure.native_error}
     return {"ok": False, "error": failure.error(what)}
