@@ -229,6 +229,33 @@ def get_instances(host: Host, namespace: str, class_name: str) -> tuple[WmiClass
     return wmi_class, wmi_class.instances(host)
 
 
+def terminal_service_state(host: Host) -> dict[str, t.Any]:
+    """Win32_TerminalServiceSetting as this model answers it, for the state dump: the instance's properties and the out
+    parameters of its methods that take no argument (or the CIM error each raises), or the error of the read itself."""
+    try:
+        wmi_class, instances = get_instances(host, "root/cimv2/TerminalServices", "Win32_TerminalServiceSetting")
+    except SimulatedFailure as failure:
+        return {"error": failure.error(None)}
+    state = _plain(instances[0])
+    names = {name.lower(): name for name in CIM_CALLS["root/cimv2/TerminalServices:Win32_TerminalServiceSetting"]}
+    for key, declared in wmi_class.methods.items():
+        if all(param.direction == "out" for param in declared.params):
+            try:
+                state[names[key]] = _plain(declared.run(host, instances[0], {}))
+            except SimulatedFailure as failure:
+                state[names[key]] = {"error": failure.error(None)}
+    return state
+
+
+def _plain(value: t.Any) -> t.Any:
+    """A model value as JSON holds it, embedded instances whole."""
+    if isinstance(value, dict):
+        return {str(name): _plain(item) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return _dotnet_round_trip(value) if isinstance(value, datetime.datetime) else value
+
+
 def _dotnet_round_trip(value: datetime.datetime) -> str:
     """DateTime.ToUniversalTime().ToString('o'): seven fractional digits and Z."""
     return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
