@@ -12,7 +12,7 @@ $AgentProtocolVersion = 2
 
 function Get-Field {
     param($Map, [string]$Name, $Default = $null)
-    if ($null -ne $Map -and $Map -is [System.Collections.IDictionary] -and $Map.Contains($Name)) { return $Map[$Name] }
+    if ($Map -is [Collections.IDictionary] -and $Map.Contains($Name)) { return $Map[$Name] }
     return $Default
 }
 
@@ -38,9 +38,9 @@ function Get-CimFailure {
     $cim = Find-CimException $Exception
     if ($null -eq $cim) { return $failure }
     $failure.native_error = [string]$cim.NativeErrorCode
-    # ErrorData is an MSFT_WmiError CimInstance; PowerShell's CIM adapter exposes its properties by name.
+    # ErrorData is an MSFT_WmiError CimInstance; PowerShell's CIM adapter exposes its properties by name (of $null: $null).
     $data = $cim.ErrorData
-    if ($null -ne $data -and $null -ne $data.error_Code) { $failure.hresult = '0x{0:X8}' -f [uint32]$data.error_Code }
+    if ($null -ne $data.error_Code) { $failure.hresult = '0x{0:X8}' -f [uint32]$data.error_Code }
     return $failure
 }
 
@@ -64,10 +64,12 @@ function New-CimOpError {
 # the role is not installed (an answer, not an error); any other failure is an error.
 function Get-RoleInstance {
     param([string]$Namespace, [string]$Class)
-    try { $instance = Get-CimInstance -Namespace $Namespace -ClassName $Class }
+    try { $instance = Get-CimInstance -Namespace $Namespace -ClassName $Class -Shallow }
     catch {
         $failure = Get-CimFailure $_.Exception
-        if (Test-CimNotInstalled $failure) { return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; native_error = $failure.native_error } }
+        if (Test-CimNotInstalled $failure) {
+            return [ordered]@{ ok = $true; exists = $false; reason = $failure.message; hresult = $failure.hresult; native_error = $failure.native_error }
+        }
         return New-CimOpError $failure ('WMI ' + $Namespace + ' ' + $Class)
     }
     if ($null -eq $instance) { return [ordered]@{ ok = $true; exists = $false; reason = 'no ' + $Class + ' instance'; native_error = $null } }
@@ -79,16 +81,15 @@ function Get-ErrorKind {
     param($Exception)
     $current = $Exception
     while ($null -ne $current) {
-        if ($current -is [System.Security.SecurityException] -or $current -is [System.UnauthorizedAccessException]) { return 'access_denied' }
+        if ($current -is [Security.SecurityException] -or $current -is [UnauthorizedAccessException]) { return 'access_denied' }
         if ($current.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') {
             if ([string]$current.NativeErrorCode -eq 'AccessDenied') { return 'access_denied' }
             return 'wmi_error'
         }
         if ($current.GetType().FullName -eq 'System.ServiceProcess.TimeoutException') { return 'service_error' }
-        if ($current -is [System.ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 5) { return 'access_denied' }
-        if ($current -is [System.ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 1060) { return 'not_found' }
-        $badInput = $current -is [System.ArgumentException] -or $current -is [System.FormatException] -or $current -is [System.OverflowException]
-        if ($badInput) { return 'invalid_argument' }
+        if ($current -is [ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 5) { return 'access_denied' }
+        if ($current -is [ComponentModel.Win32Exception] -and $current.NativeErrorCode -eq 1060) { return 'not_found' }
+        if ($current -is [ArgumentException] -or $current -is [FormatException] -or $current -is [OverflowException]) { return 'invalid_argument' }
         $current = $current.InnerException
     }
     return 'internal'
@@ -186,11 +187,11 @@ function Invoke-ReadKey {
         $withAcl = [bool](Get-Field $Op 'acl' $false)
         try {
             if ($Tree) {
-                $keys = New-Object -TypeName System.Collections.ArrayList
+                $keys = New-Object -TypeName Collections.ArrayList
                 Add-TreeKey $key $path $keys ([int](Get-Field $Op 'max_keys' 10000)) (Get-Field $Op 'view' 64) $withAcl
                 return [ordered]@{ ok = $true; exists = $true; keys = $keys.ToArray() }
             }
-            $values = New-Object -TypeName System.Collections.ArrayList
+            $values = New-Object -TypeName Collections.ArrayList
             foreach ($name in $key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $key $name (Get-Field $Op 'view' 64) $path)) }
             $subkeys = [string[]]@($key.GetSubKeyNames())
             $answer = [ordered]@{ ok = $true; exists = $true; values = $values.ToArray(); subkeys = $subkeys }
@@ -206,9 +207,9 @@ function Invoke-ServiceStatus {
     param($Op)
     $services = [ordered]@{}
     foreach ($name in @(Get-Field $Op 'names' @())) {
-        $controller = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList ([string]$name)
+        $controller = New-Object -TypeName ServiceProcess.ServiceController -ArgumentList ([string]$name)
         try { $services[[string]$name] = [ordered]@{ exists = $true; status = [string]$controller.Status } }
-        catch [System.InvalidOperationException] { $services[[string]$name] = [ordered]@{ exists = $false; status = $null } }
+        catch [InvalidOperationException] { $services[[string]$name] = [ordered]@{ exists = $false; status = $null } }
         finally { $controller.Dispose() }
     }
     return [ordered]@{ ok = $true; services = $services }
@@ -238,7 +239,7 @@ function ConvertFrom-WireData {
     if ($Type -eq 'string' -or $Type -eq 'expandstring') { return [string]$Data }
     # The unary comma keeps PowerShell from unrolling the array on return.
     if ($Type -eq 'multistring') {
-        $items = New-Object -TypeName System.Collections.Generic.List[string]
+        $items = New-Object -TypeName Collections.Generic.List[string]
         foreach ($item in @($Data)) { if ($null -ne $item) { $items.Add([string]$item) } }
         return ,$items.ToArray()
     }
@@ -329,7 +330,7 @@ function Get-KeyDaclSddl {
 # A key opened with exactly these rights (RegistryRights names), or $null when it does not exist.
 function Open-KeyWith {
     param($Base, [string]$Path, [string]$Rights)
-    return $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, [System.Security.AccessControl.RegistryRights]$Rights)
+    return $Base.OpenSubKey($Path, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, [Security.AccessControl.RegistryRights]$Rights)
 }
 
 # Puts a key's DACL back as recorded (a re-created key only inherits its parent's).
@@ -337,7 +338,7 @@ function Set-KeyAccessSddl {
     param($Base, [string]$Path, [string]$Sddl)
     $key = Open-KeyWith $Base $Path 'ReadPermissions, ChangePermissions'
     try {
-        $security = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+        $security = New-Object -TypeName Security.AccessControl.RegistrySecurity
         $security.SetSecurityDescriptorSddlForm($Sddl, 'Access')
         $key.SetAccessControl($security)
     }
@@ -384,7 +385,7 @@ function Undo-Write {
 # Undoes the journal newest first; returns what could not be undone.
 function Invoke-Rollback {
     param($Journal)
-    $problems = New-Object -TypeName System.Collections.ArrayList
+    $problems = New-Object -TypeName Collections.ArrayList
     for ($index = $Journal.Count - 1; $index -ge 0; $index--) {
         $undo = $Journal[$index]
         try { Undo-Write $undo }
@@ -417,7 +418,7 @@ function Invoke-RestartService {
     $timeout = New-Object -TypeName TimeSpan -ArgumentList 0, 0, ([int](Get-Field $Op 'timeout_seconds' 120))
     $report = [ordered]@{}
     foreach ($name in @(Get-Field $Op 'names' @())) {
-        $controller = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList ([string]$name)
+        $controller = New-Object -TypeName ServiceProcess.ServiceController -ArgumentList ([string]$name)
         try {
             # A missing service throws here (InvalidOperationException over Win32 error 1060): not_found.
             $dependents = [string[]]@($controller.DependentServices | Where-Object { $_.Status -eq 'Running' } | ForEach-Object { $_.ServiceName })
@@ -429,7 +430,7 @@ function Invoke-RestartService {
                 $controller.Start()
                 $controller.WaitForStatus('Running', $timeout)
                 foreach ($dependentName in $dependents) {
-                    $dependent = New-Object -TypeName System.ServiceProcess.ServiceController -ArgumentList $dependentName
+                    $dependent = New-Object -TypeName ServiceProcess.ServiceController -ArgumentList $dependentName
                     try {
                         if ($dependent.Status -ne 'Running') {
                             $dependent.Start()
@@ -492,9 +493,9 @@ function Test-UnderRoot {
 function Add-TreeKey {
     param($Key, [string]$Path, $Keys, [int]$Limit, $View, [bool]$WithAcl)
     if ($Keys.Count -ge $Limit) {
-        throw (New-Object -TypeName System.ArgumentException -ArgumentList ('more than ' + $Limit + ' keys in the tree; export a smaller key'))
+        throw (New-Object -TypeName ArgumentException -ArgumentList ('more than ' + $Limit + ' keys in the tree; export a smaller key'))
     }
-    $values = New-Object -TypeName System.Collections.ArrayList
+    $values = New-Object -TypeName Collections.ArrayList
     foreach ($name in $Key.GetValueNames()) { $null = $values.Add((ConvertTo-WireValue $Key $name $View $Path)) }
     $entry = [ordered]@{ path = $Path; values = $values.ToArray() }
     if ($WithAcl) {
@@ -531,7 +532,7 @@ function Invoke-DeleteTree {
     try {
         $key = $base.OpenSubKey($path, $false)
         if ($null -eq $key) { return [ordered]@{ ok = $true; existed = $false } }
-        $keys = New-Object -TypeName System.Collections.ArrayList
+        $keys = New-Object -TypeName Collections.ArrayList
         try { Add-TreeKey $key $path $keys 100000 $view $true }
         finally { $key.Dispose() }
         $unknown = Find-UnknownValue $keys
@@ -549,8 +550,8 @@ function Grant-UsersFullControl {
     $key = Open-KeyWith $Base $Path 'ReadPermissions, ChangePermissions'
     try {
         $security = $key.GetAccessControl('Access')
-        $users = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-545'
-        $rule = New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $users, 'FullControl', 'ContainerInherit', 'None', 'Allow'
+        $users = New-Object -TypeName Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-545'
+        $rule = New-Object -TypeName Security.AccessControl.RegistryAccessRule -ArgumentList $users, 'FullControl', 'ContainerInherit', 'None', 'Allow'
         $security.AddAccessRule($rule)
         $key.SetAccessControl($security)
     }
@@ -588,7 +589,7 @@ function Invoke-SetKeyDacl {
     if ($sddl -cnotmatch '^D:[A-Z]*(\([^()]*\))*$') {
         return New-OpError 'invalid_argument' $null $path 'dacl_only' $sddl
     }
-    $wanted = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+    $wanted = New-Object -TypeName Security.AccessControl.RegistrySecurity
     $wanted.SetSecurityDescriptorSddlForm($sddl, 'Access')
     $base = Open-LocalMachine $view
     try {
@@ -611,14 +612,14 @@ function Invoke-WriteFile {
     $name = [string](Get-Field $Op 'name' '')
     if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { return New-OpError 'invalid_argument' $null $null 'file_name' $name }
     $directory = Join-Path ([Environment]::GetFolderPath('CommonApplicationData')) $BackupDirectory
-    $null = [System.IO.Directory]::CreateDirectory($directory)
-    $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+    $null = [IO.Directory]::CreateDirectory($directory)
+    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
     # A protected DACL (P): Administrators (BA) and SYSTEM (SY) only, full control (FA), inherited by files and folders (OICI).
     $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)', 'Access')
-    [System.IO.Directory]::SetAccessControl($directory, $acl)
+    [IO.Directory]::SetAccessControl($directory, $acl)
     $target = Join-Path $directory $name
     $bytes = [Convert]::FromBase64String([string](Get-Field $Op 'content' ''))
-    [System.IO.File]::WriteAllBytes($target, $bytes)
+    [IO.File]::WriteAllBytes($target, $bytes)
     return [ordered]@{ ok = $true; path = $target; size = $bytes.Length }
 }
 
@@ -626,11 +627,11 @@ function Invoke-WriteFile {
 # (no compiled code, so it works where Add-Type is blocked); returns the object to Revert().
 function Enable-ThreadPrivilege {
     param([string]$Name)
-    $type = [System.Security.AccessControl.RegistrySecurity].Assembly.GetType('System.Security.AccessControl.Privilege')
+    $type = [Security.AccessControl.RegistrySecurity].Assembly.GetType('System.Security.AccessControl.Privilege')
     if ($null -eq $type) {
-        throw (New-Object -TypeName System.NotSupportedException -ArgumentList 'this .NET Framework has no System.Security.AccessControl.Privilege')
+        throw (New-Object -TypeName NotSupportedException -ArgumentList 'this .NET Framework has no System.Security.AccessControl.Privilege')
     }
-    $flags = [System.Reflection.BindingFlags]'Instance, NonPublic, Public'
+    $flags = [Reflection.BindingFlags]'Instance, NonPublic, Public'
     $privilege = [Activator]::CreateInstance($type, $flags, $null, @($Name), $null)
     $null = $type.GetMethod('Enable', $flags).Invoke($privilege, $null)
     return $privilege
@@ -653,7 +654,7 @@ function Invoke-GraceReset {
         return New-OpError 'invalid_argument' $null $path 'grace_path'
     }
     $base = Open-LocalMachine 64
-    $privileges = New-Object -TypeName System.Collections.ArrayList
+    $privileges = New-Object -TypeName Collections.ArrayList
     try {
         # The owner and DACL are read before anything changes: they are what is put back afterwards. Where Administrators have
         # no ACE at all (reported for 2022/2025) even this read is refused; the original owner then cannot be known, so
@@ -673,18 +674,18 @@ function Invoke-GraceReset {
             return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $original; acl_restored = $true }
         }
         foreach ($name in @('SeTakeOwnershipPrivilege', 'SeRestorePrivilege')) { $null = $privileges.Add((Enable-ThreadPrivilege $name)) }
-        $admins = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
+        $admins = New-Object -TypeName Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
         $owner = Open-KeyWith $base $path 'TakeOwnership'
         $aclChanged = $false
         try {
-            $ownerOnly = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+            $ownerOnly = New-Object -TypeName Security.AccessControl.RegistrySecurity
             $ownerOnly.SetOwner($admins)
             $owner.SetAccessControl($ownerOnly)
             $aclChanged = $true
             $owner.Dispose()
             $owner = Open-KeyWith $base $path 'ReadPermissions, ChangePermissions'
             $security = $owner.GetAccessControl('Access')
-            $security.AddAccessRule((New-Object -TypeName System.Security.AccessControl.RegistryAccessRule -ArgumentList $admins, 'FullControl', 'Allow'))
+            $security.AddAccessRule((New-Object -TypeName Security.AccessControl.RegistryAccessRule -ArgumentList $admins, 'FullControl', 'Allow'))
             $owner.SetAccessControl($security)
             $writer = $base.OpenSubKey($path, $true)
             try { foreach ($name in $names) { $writer.DeleteValue($name, $false) } }
@@ -693,7 +694,7 @@ function Invoke-GraceReset {
         finally {
             $owner.Dispose()
             if ($aclChanged) {
-                $restore = New-Object -TypeName System.Security.AccessControl.RegistrySecurity
+                $restore = New-Object -TypeName Security.AccessControl.RegistrySecurity
                 $restore.SetSecurityDescriptorSddlForm($original, 'Owner, Access')
                 $back = Open-KeyWith $base $path 'TakeOwnership, ChangePermissions'
                 try { $back.SetAccessControl($restore) }
@@ -704,7 +705,7 @@ function Invoke-GraceReset {
         return [ordered]@{ ok = $true; exists = $true; deleted = $names; sddl_before = $original; sddl_after = $after; acl_restored = ($after -eq $original) }
     }
     finally {
-        $flags = [System.Reflection.BindingFlags]'Instance, NonPublic, Public'
+        $flags = [Reflection.BindingFlags]'Instance, NonPublic, Public'
         foreach ($privilege in $privileges) { $null = $privilege.GetType().GetMethod('Revert', $flags).Invoke($privilege, $null) }
         $base.Dispose()
     }
@@ -757,9 +758,9 @@ function Test-Expectation {
 $WriteMutexName = 'Global\RemoteDesktopLicensingAgentWrite'
 $WriteMutexWaitSeconds = 60
 function Enter-WriteMutex {
-    $mutex = New-Object -TypeName System.Threading.Mutex -ArgumentList $false, $WriteMutexName
+    $mutex = New-Object -TypeName Threading.Mutex -ArgumentList $false, $WriteMutexName
     try { if ($mutex.WaitOne([TimeSpan]::FromSeconds($WriteMutexWaitSeconds))) { return $mutex } }
-    catch [System.Threading.AbandonedMutexException] { return $mutex }
+    catch [Threading.AbandonedMutexException] { return $mutex }
     $mutex.Dispose()
     return $null
 }
@@ -769,18 +770,24 @@ function New-MethodFailure {
     param($Exception, [string]$Method, $ReturnValue)
     if ($null -ne $Exception) {
         $failure = Get-CimFailure $Exception
-        return [ordered]@{ message = $failure.message; hresult = $failure.hresult; native_error = $failure.native_error; return_value = $null }
+        $failure['return_value'] = $null
+        return $failure
     }
-    return [ordered]@{ message = ($Method + ' returned ' + [string]$ReturnValue); hresult = $null; native_error = $null; return_value = [int]$ReturnValue }
+    return [ordered]@{ message = ($Method + ' returned ' + [string]$ReturnValue); hresult = $null; native_error = $null; return_value = [long]$ReturnValue }
 }
 
-# cim_read: the (class, method) pairs it may call. All of them only read, so no request can make the agent call anything
-# else (Win32_Process.Create, StdRegProv.SetStringValue, ...).
-$CimCalls = @('Win32_TerminalServiceSetting.GetGracePeriodDays', 'Win32_TerminalServiceSetting.GetSpecifiedLicenseServerList',
-    'Win32_TerminalServiceSetting.GetTStoLSConnectivityStatus', 'Win32_TerminalServiceSetting.FindLicenseServers',
-    'Win32_TSLicenseServer.GetActivationStatus', 'Win32_TSLicenseServer.GetLicenseServerID', 'Win32_TSLicenseServer.IsLSinTSLSGroup',
-    'Win32_TSLicenseServer.IsLSonDC', 'Win32_TSLicenseServer.IsLSSecGrpGPEnabled', 'Win32_TSLicenseServer.IsSecureAccessAllowed',
-    'Win32_TSLicenseReport.FetchReportSummaryEntries')
+# cim_read: the classes it may read ('namespace:class', '/' for '\'; keys match case-insensitively) and the methods it may
+# call on each. All of them only read, so no request can make the agent list Win32_Product or call Win32_Process.Create.
+$CimCalls = @{
+    'root/cimv2/TerminalServices:Win32_TerminalServiceSetting' = 'GetGracePeriodDays', 'GetSpecifiedLicenseServerList',
+        'GetTStoLSConnectivityStatus', 'FindLicenseServers'
+    'root/cimv2:Win32_ComputerSystem' = @()
+    'root/cimv2:Win32_TSLicenseKeyPack' = @()
+    'root/cimv2:Win32_TSLicenseServer' = 'GetActivationStatus', 'GetLicenseServerID', 'IsLSinTSLSGroup', 'IsLSonDC', 'IsLSSecGrpGPEnabled',
+        'IsSecureAccessAllowed'
+    'root/cimv2:Win32_TSIssuedLicense' = @()
+    'root/cimv2:Win32_TSLicenseReport' = 'FetchReportSummaryEntries'
+}
 
 # A CIM value as JSON carries it: numbers, strings and booleans as they are, DateTime as ISO 8601 UTC, arrays item by
 # item, an embedded instance as a map of the fields the request names.
@@ -808,7 +815,7 @@ function Invoke-CimCall {
     try {
         $reply = Invoke-CimMethod -InputObject $Instance -MethodName $method -Arguments $Arguments
         $answer.value = ConvertTo-CimWire $reply.([string](Get-Field $Call 'out')) (Get-Field $Call 'fields')
-        if ([int]$reply.ReturnValue -ne 0) { $answer.error = New-MethodFailure $null $method $reply.ReturnValue }
+        if ([long]$reply.ReturnValue -ne 0) { $answer.error = New-MethodFailure $null $method $reply.ReturnValue }
     }
     catch { $answer.error = New-MethodFailure $_.Exception $method $null }
     return $answer
@@ -820,13 +827,15 @@ function Invoke-CimCall {
 function Invoke-CimRead {
     param($Op)
     $class = [string](Get-Field $Op 'class')
+    $target = ([string](Get-Field $Op 'namespace')).Replace('\', '/') + ':' + $class
+    if (!$CimCalls.Contains($target)) { return New-OpError 'invalid_argument' $null $null 'cim_class' $target }
     $calls = @(Get-Field $Op 'calls' @())
     foreach ($call in $calls) {
-        $pair = $class + '.' + (Get-Field $call 'method')
-        if ($CimCalls -notcontains $pair) { return New-OpError 'invalid_argument' $null $null 'cim_method' $pair }
+        $method = Get-Field $call 'method'
+        if ($CimCalls[$target] -notcontains $method) { return New-OpError 'invalid_argument' $null $null 'cim_method' ($target + '.' + $method) }
     }
-    $found = Get-RoleInstance ([string](Get-Field $Op 'namespace')) $class
-    if ($found -is [System.Collections.IDictionary]) { return $found }
+    $found = Get-RoleInstance (Get-Field $Op 'namespace') $class
+    if ($found -is [Collections.IDictionary]) { return $found }
     $result = [ordered]@{ ok = $true; exists = $true }
     $countBy = Get-Field $Op 'count_by'
     if ($null -ne $countBy) {
@@ -837,9 +846,9 @@ function Invoke-CimRead {
     }
     $newestBy = Get-Field $Op 'newest_by'
     if ($null -ne $newestBy) { $found = $found | Sort-Object -Property $newestBy | Select-Object -Last 1 }
-    $instances = New-Object -TypeName System.Collections.ArrayList
+    $instances = New-Object -TypeName Collections.ArrayList
     foreach ($instance in @($found)) {
-        $answers = New-Object -TypeName System.Collections.ArrayList
+        $answers = New-Object -TypeName Collections.ArrayList
         foreach ($call in $calls) {
             $arguments = @{}
             $given = Get-Field $call 'args'
@@ -854,7 +863,7 @@ function Invoke-CimRead {
                 if ($null -eq $source.error) { $names = @($source.value | Where-Object { $null -ne $_ }) }
             }
             $each = [string]$each
-            $list = New-Object -TypeName System.Collections.ArrayList
+            $list = New-Object -TypeName Collections.ArrayList
             foreach ($name in $names) {
                 $arguments[$each] = [string]$name
                 $one = Invoke-CimCall $instance $call $arguments
@@ -911,7 +920,7 @@ catch {
     '{"ok":false,"error":{"kind":"unsupported","reason":"runtime","detail":"PowerShell ' + $edition + '"}}'
     return
 }
-$Serializer = New-Object -TypeName System.Web.Script.Serialization.JavaScriptSerializer
+$Serializer = New-Object -TypeName Web.Script.Serialization.JavaScriptSerializer
 $Serializer.MaxJsonLength = [int]::MaxValue
 try { $Request = $Serializer.DeserializeObject($RequestJson) }
 catch {
@@ -931,8 +940,8 @@ if ($requested -ne $AgentProtocolVersion) {
 # writes never continues past a failed step; rollback_on_error also undoes the writes before it.
 $rollbackOnError = [bool](Get-Field $Request 'rollback_on_error' $false)
 $stopOnError = $rollbackOnError -or [bool](Get-Field $Request 'stop_on_error' $false)
-$journal = New-Object -TypeName System.Collections.ArrayList
-$results = New-Object -TypeName System.Collections.ArrayList
+$journal = New-Object -TypeName Collections.ArrayList
+$results = New-Object -TypeName Collections.ArrayList
 $failed = $false
 $ops = @(Get-Field $Request 'ops' @())
 # A write request (rollback_on_error) runs under the host-wide write mutex; when it cannot be had, nothing runs.

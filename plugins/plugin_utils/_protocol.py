@@ -30,7 +30,7 @@ OPERATIONS: dict[str, Operation] = {
     # acl: also each key's DACL as SDDL ("sddl"), for backups that carry key permissions.
     "read_key": Operation(("path", "view", "max_keys", "acl"), False),
     "read_tree": Operation(("path", "view", "max_keys", "acl"), False),
-    # WMI: one class's instances, their properties and the read-only method calls of CIM_METHODS (see _wmi_reads).
+    # WMI: one class's instances, their properties and the read-only method calls of CIM_CALLS (see _wmi_reads).
     "cim_read": Operation(("namespace", "class", "select", "calls", "count_by", "newest_by"), False),
     "service_status": Operation(("names",), False),
     "set_value": Operation(("path", "view", "name", "type", "data"), True),
@@ -46,14 +46,19 @@ OPERATIONS: dict[str, Operation] = {
 # Fields of one cim_read call: "each" names the argument that takes each of "names" (or of the value of the earlier
 # call at index "names_from") in turn; "fields" are the properties wanted of embedded instances.
 CIM_CALL_FIELDS = ("method", "args", "out", "fields", "each", "names", "names_from")
-# The (class, method) pairs cim_read may call, as the agent's $CimCalls lists them: all of them only read.
-CIM_METHODS = (
-    "Win32_TerminalServiceSetting.GetGracePeriodDays", "Win32_TerminalServiceSetting.GetSpecifiedLicenseServerList",
-    "Win32_TerminalServiceSetting.GetTStoLSConnectivityStatus", "Win32_TerminalServiceSetting.FindLicenseServers",
-    "Win32_TSLicenseServer.GetActivationStatus", "Win32_TSLicenseServer.GetLicenseServerID", "Win32_TSLicenseServer.IsLSinTSLSGroup",
-    "Win32_TSLicenseServer.IsLSonDC", "Win32_TSLicenseServer.IsLSSecGrpGPEnabled", "Win32_TSLicenseServer.IsSecureAccessAllowed",
-    "Win32_TSLicenseReport.FetchReportSummaryEntries",
-)
+# What cim_read may touch, as the agent's $CimCalls holds it: "namespace:Class" (namespace with "/"; both compared
+# case-insensitively, "\\" read as "/") and the methods it may call on that class. Any other class is refused before
+# anything is read (enumerating Win32_Product alone makes Windows Installer check every product); every method only reads.
+CIM_CALLS: dict[str, tuple[str, ...]] = {
+    "root/cimv2/TerminalServices:Win32_TerminalServiceSetting": (
+        "GetGracePeriodDays", "GetSpecifiedLicenseServerList", "GetTStoLSConnectivityStatus", "FindLicenseServers"),
+    "root/cimv2:Win32_ComputerSystem": (),
+    "root/cimv2:Win32_TSLicenseKeyPack": (),
+    "root/cimv2:Win32_TSLicenseServer": (
+        "GetActivationStatus", "GetLicenseServerID", "IsLSinTSLSGroup", "IsLSonDC", "IsLSSecGrpGPEnabled", "IsSecureAccessAllowed"),
+    "root/cimv2:Win32_TSIssuedLicense": (),
+    "root/cimv2:Win32_TSLicenseReport": ("FetchReportSummaryEntries",),
+}
 
 ERROR_KINDS = ("not_found", "access_denied", "invalid_argument", "unsupported", "wmi_error", "service_error", "conflict",
                "internal")
@@ -110,7 +115,10 @@ AGENT_MESSAGES: dict[str, t.Callable[[t.Any, t.Any], str]] = {
     "grace_path": lambda detail, path: f"grace_reset only acts on {GRACE_PERIOD_PATH}",
     "grace_key_locked": lambda detail, path: f"Administrators may not even read the GracePeriod key or its permissions: {detail}",
     "unknown_op": lambda detail, path: f"unknown operation: {detail}",
-    # detail: "Class.Method"
+    # detail: "namespace:Class" as asked for (namespace with "/")
+    "cim_class": lambda detail, path: f"cim_read refused to read {detail}: only the WMI classes of the agent's allow-list "
+                                      f"({', '.join(sorted(CIM_CALLS))}) may be read",
+    # detail: "namespace:Class.Method"
     "cim_method": lambda detail, path: f"cim_read refused to call {detail}: only the read-only WMI methods of the agent's "
                                        "allow-list may be called",
     # detail: [service, what failed, the state after one more start]

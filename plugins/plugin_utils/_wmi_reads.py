@@ -33,6 +33,8 @@ _KEY_PACK_FIELDS = {  # wire name: (property, cast)
 }
 _DISCOVERED_FIELDS = ("LicenseServer", "IsLSAvailable", "IsAdminOnLS", "IssuingCALs")
 _SUMMARY_FIELDS = ("ProductVersion", "TSCALType", "InstalledLicenses", "IssuedLicenses")
+# FetchReportSummaryEntries' "no more entries" (LSERVER_I_NO_MORE_DATA): an informational code, the entries are there.
+NO_MORE_DATA = 0x4001
 
 
 def cim_read(op_id: str, namespace: str, class_name: str, properties: t.Sequence[str] = (),
@@ -261,13 +263,16 @@ def _usage_report(result: dict[str, t.Any]) -> tuple[dict[str, t.Any] | None, di
                       "native_error": error.get("native_error"), "return_value": None}
     if not result.get("exists"):
         if result.get("native_error"):  # the class itself is missing: a failure of the read, not an empty list
-            return None, {"message": result.get("reason"), "hresult": None, "native_error": result["native_error"],
-                          "return_value": None}
+            return None, {"message": result.get("reason"), "hresult": result.get("hresult"),
+                          "native_error": result["native_error"], "return_value": None}
         return None, None
     properties, (entries,) = _instance(result)
+    error = entries.get("error")
+    if error and error.get("return_value") == NO_MORE_DATA:
+        error = None
     summary = [{"product_version": _str(entry.get("ProductVersion")), "cal_type": _int(entry.get("TSCALType")),
                 "installed": _int(entry.get("InstalledLicenses")), "issued": _int(entry.get("IssuedLicenses"))}
-               for entry in _returned(entries) or [] if entry is not None]
+               for entry in (entries.get("value") if not error else None) or [] if entry is not None]
     report = {"file_name": _str(properties.get("FileName")), "generated": properties.get("GenerationDateTime"),
               "summary": summary}
-    return report, entries.get("error")
+    return report, error

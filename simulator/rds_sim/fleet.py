@@ -16,7 +16,7 @@ import typing as t
 
 import yaml
 
-from rds_sim import scenarios, tls, transports
+from rds_sim import scenarios, tls, transports, wmi
 from rds_sim.agent import AgentRuntime
 from rds_sim.auth import user_file_line
 from rds_sim.host import Host
@@ -51,6 +51,8 @@ def parse_fault(text: str) -> tuple[str, str, t.Any]:
         return host, kind, float(arg or 0)
     if kind == "hold_writes":
         return host, kind, int(arg or 1)
+    if kind == "wmi_grace_no_days" and arg:  # the ReturnValue GetGracePeriodDays answers (default 1)
+        return host, kind, int(arg, 0)
     if kind in ("access_denied", "write_denied"):
         if not arg:
             raise ValueError(f"{kind} needs a key path: HOST={kind}:SOFTWARE\\Policies")
@@ -265,7 +267,6 @@ class FleetServer:
     def save(self, host: Host) -> None:
         with host.lock:
             state = host.to_state()
-        state.pop("wmi", None)
         self.paths.write_json(self.paths.host_file(host.name), state)
 
     def save_all(self) -> None:
@@ -296,7 +297,8 @@ class FleetServer:
                 return 404, json.dumps({"error": f"unknown host {parts[1]}"}).encode()
             if len(parts) == 2 and method == "GET":
                 with host.lock:
-                    return 200, json.dumps(host.to_state()).encode()
+                    # What Win32_TerminalServiceSetting answers now, for `rds-sim show` (derived, never saved).
+                    return 200, json.dumps({**host.to_state(), "wmi": wmi.terminal_service_state(host)}).encode()
             if len(parts) == 2 and method == "PUT":
                 replacement = Host(json.loads(body))
                 replacement.counters = host.counters

@@ -68,7 +68,7 @@ class Host:
 
     def to_state(self) -> dict[str, t.Any]:
         return {"name": self.name, "scenario": self.scenario, "registry": self.registry.to_tree(),
-                "facts": self.facts, "faults": self.faults, "wmi": self.wmi_terminal_service()}
+                "facts": self.facts, "faults": self.faults}
 
     def count(self, counter: str, amount: int = 1) -> None:
         self.counters[counter] += amount
@@ -211,34 +211,9 @@ class Host:
             raise SimulatedFailure("wmi_error", "The system cannot find the file specified. ", "0x80070002", "Failed")
         return max(0, math.ceil((expiry - (now or time.time())) / scenarios.DAY))
 
-    def wmi_terminal_service(self) -> dict[str, t.Any]:
-        """A summary of what Win32_TerminalServiceSetting reports, for the state dump (rds_sim.wmi answers the agent)."""
-        mode, mode_from_policy = self.effective_mode()
-        servers, servers_from_policy = self.effective_servers()
-        result: dict[str, t.Any] = {
-            "ok": True, "exists": True, "licensing_type": mode,
-            "licensing_name": LICENSING_NAMES.get(mode, "Unknown"),
-            "policy_source_licensing_type": 1 if mode_from_policy else 0,
-            "policy_source_configured_license_servers": 1 if servers_from_policy else 0,
-            "terminal_server_mode": 1 if self.is_rdsh() else 0,
-            "grace_days_left": None, "grace_error": None,
-            "specified_license_servers": servers, "license_servers_error": None,
-        }
-        if self.faults.get("wmi_grace_no_days"):
-            # The method answers, but through ReturnValue, and leaves DaysLeft unset.
-            result["grace_error"] = {"message": "GetGracePeriodDays returned 1 without DaysLeft", "hresult": None,
-                                     "native_error": None, "return_value": 1}
-            return result
-        try:
-            result["grace_days_left"] = self.grace_days_left()
-        except SimulatedFailure as failure:
-            result["grace_error"] = {"message": str(failure), "hresult": failure.hresult,
-                                     "native_error": failure.native_error, "return_value": None}
-        return result
-
 
 def _cim_answer(failure: SimulatedFailure, what: str) -> dict[str, t.Any]:
     """The agent's answer to a failed Get-CimInstance: only a missing namespace or class means "not installed"."""
     if failure.native_error in ("InvalidNamespace", "InvalidClass"):
-        return {"ok": True, "exists": False, "reason": str(failure), "native_error": failure.native_error}
+        return {"ok": True, "exists": False, "reason": str(failure), "hresult": failure.hresult, "native_error": failure.native_error}
     return {"ok": False, "error": failure.error(what)}

@@ -78,6 +78,10 @@ def test_diagnose_names_exactly_the_expected_findings_per_host(fleet, tmp_path):
             assert result["state"] == "unknown" and result["role"] == "session_host" and result["error"]
         else:
             assert result["role"] == "license_server" and result["license_server_view"]["server"]["is_license_server"]
+    overused = next(host for host, scenario in scenario_of(fleet).items() if scenario == "license_server+lsrv_overused")
+    # FetchReportSummaryEntries answers LSERVER_I_NO_MORE_DATA (0x4001) with its last entries: read as success.
+    checks = results[overused]["license_server_view"]["checks"]
+    assert checks["usage_error"] is None and checks["usage_report"]["summary"][0]["issued"] == 80
     healthy = next(host for host, scenario in scenario_of(fleet).items() if scenario == "per_user")
     assert results[healthy]["diagnosis"]["notes"] == [
         "ls02.example.test is not in the inventory: diagnosed from the session host's view alone."]

@@ -59,7 +59,7 @@ def test_fresh_host_check_mode_then_real_run_then_idempotent(fleet, run):
     assert stats["writes"] == 2 and stats["commands"] == 2 and stats["shells"] == 1
     assert fleet.value("fresh-01", CORE, "LicensingMode") == {"type": "dword", "data": 4}
     assert fleet.value("fresh-01", SERVERS_KEY, "SpecifiedLicenseServers") == {"type": "multistring", "data": SERVERS}
-    assert fleet.show("fresh-01")["wmi"]["licensing_type"] == 4
+    assert fleet.show("fresh-01")["wmi"]["LicensingType"] == 4
 
     fleet.reset_stats()
     _rc, _output, result, stats = run(mode="per_user", license_servers=[name.upper() for name in SERVERS])
@@ -90,7 +90,7 @@ def test_gpo_conflict_warn_writes_local_value_and_reports_override(fleet, run):
     assert fleet.value("fresh-01", SERVERS_KEY, "SpecifiedLicenseServers")["data"] == ["ls09.example.test"]
     # The policy still wins: the effective mode stays Per Device.
     assert result["after"]["mode"] == 2 and result["after"]["mode_source"] == "policy"
-    assert fleet.show("fresh-01")["wmi"]["licensing_type"] == 2
+    assert fleet.show("fresh-01")["wmi"]["LicensingType"] == 2
 
 
 def test_gpo_overridden_change_does_not_restart_termservice(fleet, run):
@@ -127,7 +127,7 @@ def test_scope_policy_writes_the_policy_values(fleet, run):
     assert result["changed"] is True and result["policy_overrides"] is False
     assert fleet.value("fresh-01", POLICY, "LicensingMode") == {"type": "dword", "data": 4}
     assert fleet.value("fresh-01", POLICY, "LicenseServers") == {"type": "string", "data": "ls05.example.test,10.0.0.5"}
-    assert fleet.show("fresh-01")["wmi"]["licensing_type"] == 4
+    assert fleet.show("fresh-01")["wmi"]["LicensingType"] == 4
     _rc, _output, result, _stats = run(mode="per_user", license_servers=["ls05.example.test", "10.0.0.5"], scope="policy")
     assert result["changed"] is False
 

@@ -87,7 +87,7 @@ def test_licensing_info_reads_every_host_in_one_pipeline(fleet, tmp_path):
     assert set(outcome.results) == set(HOSTS)
     for host, result in outcome.results.items():
         assert not result.get("failed") and not result.get("unreachable"), (host, result)
-        assert result["licensing"]["mode"]["wmi_licensing_type"] == fleet.show(host)["wmi"]["licensing_type"]
+        assert result["licensing"]["mode"]["wmi_licensing_type"] == fleet.show(host)["wmi"]["LicensingType"]
     assert outcome.results[PER_USER]["licensing"]["mode"]["effective_name"] == "per_user"
     assert outcome.results[GPO]["licensing"]["mode"]["source"] == "policy"
     assert outcome.results[GRACE]["licensing"]["grace_period"]["state"] == "expiring"

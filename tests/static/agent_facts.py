@@ -32,7 +32,7 @@ class AgentFacts(t.NamedTuple):
     grace_period_path: str | None
     timebomb_pattern: str | None
     backup_directory: str | None
-    cim_methods: tuple[str, ...]  # the (class, method) pairs cim_read may call, as "Class.Method"
+    cim_calls: dict[str, tuple[str, ...]]  # what cim_read may read ("namespace:Class") and the methods it may call on each
 
 
 def _text(node: t.Any) -> str:
@@ -163,6 +163,13 @@ def _strings(node: t.Any) -> tuple[str, ...]:
     return tuple(_text(child)[1:-1] for child in walk(node) if child.type == "string_literal")
 
 
+def _string_map(node: t.Any) -> dict[str, tuple[str, ...]]:
+    """A hashtable literal of string keys, each holding one string, a list of them or @()."""
+    entries = [child for child in walk(node) if child.type == "hash_entry"]
+    return {_strings(entry.children[0])[0]: _strings(next(child for child in entry.children if child.type == "pipeline"))
+            for entry in entries}
+
+
 def read(source: str) -> AgentFacts:
     root = _PARSER.parse(source.encode("utf-8")).root_node
     assignments = _top_level_assignments(root)
@@ -197,5 +204,5 @@ def read(source: str) -> AgentFacts:
         grace_period_path=_string(assignments["$graceperiodpath"]) if "$graceperiodpath" in assignments else None,
         timebomb_pattern=_string(assignments["$timebombpattern"]) if "$timebombpattern" in assignments else None,
         backup_directory=_string(assignments["$backupdirectory"]) if "$backupdirectory" in assignments else None,
-        cim_methods=_strings(assignments["$cimcalls"]) if "$cimcalls" in assignments else (),
+        cim_calls=_string_map(assignments["$cimcalls"]) if "$cimcalls" in assignments else {},
     )

@@ -61,8 +61,7 @@ def protocol_problems(agent_source: str) -> list[str]:
          ("rds_sim.scenarios", sim_scenarios.GRACE_KEY))
     same("timebomb pattern", facts.timebomb_pattern, ("_protocol", _protocol.TIMEBOMB_PATTERN),
          ("rds_sim.writes", sim_writes.TIMEBOMB_PATTERN))
-    same("cim_read's method allow-list", facts.cim_methods, ("_protocol", _protocol.CIM_METHODS),
-         ("rds_sim.wmi", sim_wmi.CIM_METHODS))
+    same("cim_read's allow-list", facts.cim_calls, ("_protocol", _protocol.CIM_CALLS), ("rds_sim.wmi", sim_wmi.CIM_CALLS))
     same("write_file directory", facts.backup_directory, ("_protocol", _protocol.BACKUP_DIRECTORY),
          ("rds_sim.writes", sim_writes.BACKUP_DIRECTORY))
     return problems
@@ -133,8 +132,10 @@ def test_every_dispatched_operation_has_a_contract_vector():
     ("the backup directory moved", "$BackupDirectory = 'RemoteDesktopLicensing\\Backups'", "$BackupDirectory = 'Temp'"),
     ("a read turned into a write", "function Invoke-ServiceStatus {\nparam($Op)\n",
      "function Invoke-ServiceStatus {\nparam($Op)\n[System.IO.File]::WriteAllBytes('x', @())\n"),
-    ("a method added to cim_read's allow-list", "$CimCalls = @(", "$CimCalls = @('Win32_Process.Create', "),
-    ("a method dropped from cim_read's allow-list", "'Win32_TSLicenseServer.IsLSonDC', ", ""),
+    ("a class added to cim_read's allow-list", "$CimCalls = @{\n", "$CimCalls = @{\n'root/cimv2:Win32_Product' = @()\n"),
+    ("a method added to cim_read's allow-list", "= 'FetchReportSummaryEntries'", "= 'FetchReportSummaryEntries', 'Delete'"),
+    ("a method dropped from cim_read's allow-list", "'IsLSonDC', ", ""),
+    ("a class's namespace changed", "'root/cimv2:Win32_TSIssuedLicense'", "'root/default:Win32_TSIssuedLicense'"),
 ])
 def test_a_change_to_the_agent_alone_is_caught(change, before, after):
     source = payload.agent_text()

@@ -97,8 +97,88 @@ def test_server_checks_and_the_newest_usage_report():
     assert checks["usage_report"]["generated"] == "2026-11-27T06:00:00.0000000Z" and checks["usage_error"] is None
 
 
+def test_a_class_outside_the_allow_list_is_refused_in_words_before_any_read():
+    # Enumerating Win32_Product makes Windows Installer check (and repair) every product: never listed.
+    op = reads.cim_read("p", "root/cimv2", "Win32_Product", ("Name",))
+    error = _answers("fresh", [op])["p"]["error"]
+    assert error["kind"] == "invalid_argument" and error["reason"] == "cim_class" and error["detail"] == "root/cimv2:Win32_Product"
+    assert error["message"].startswith("cim_read refused to read root/cimv2:Win32_Product: only the WMI classes")
+    assert "root/cimv2:Win32_ComputerSystem" in error["message"]
+
+
+def test_an_allow_listed_class_in_another_namespace_is_refused():
+    error = _answers("fresh", [reads.cim_read("p", "root/default", "Win32_ComputerSystem", ("Name",))])["p"]["error"]
+    assert error["reason"] == "cim_class" and error["detail"] == "root/default:Win32_ComputerSystem"
+
+
+def test_the_namespace_matches_with_either_slash_and_in_any_case():
+    answer = _answers("fresh", [reads.cim_read("p", "ROOT\\CIMV2", "win32_computersystem", ("Name",))])["p"]
+    assert answer["ok"] is True and answer["exists"] is True
+
+
 def test_a_method_outside_the_allow_list_is_refused_in_words():
     op = reads.cim_read("p", "root/cimv2", "Win32_Process", ("ProcessId",), [reads.call("Create", "ProcessId")])
     error = _answers("fresh", [op])["p"]["error"]
-    assert error["kind"] == "invalid_argument" and error["detail"] == "Win32_Process.Create"
-    assert error["message"].startswith("cim_read refused to call Win32_Process.Create")
+    assert error["reason"] == "cim_class" and error["detail"] == "root/cimv2:Win32_Process"
+
+
+def test_a_method_of_another_allow_listed_class_is_refused_in_words():
+    op = reads.cim_read("p", "root/cimv2", "Win32_TSLicenseServer", (), [reads.call("GetGracePeriodDays", "DaysLeft")])
+    error = _answers("license_server", [op])["p"]["error"]
+    assert error["kind"] == "invalid_argument" and error["detail"] == "root/cimv2:Win32_TSLicenseServer.GetGracePeriodDays"
+    assert error["message"].startswith("cim_read refused to call root/cimv2:Win32_TSLicenseServer.GetGracePeriodDays")
+
+
+def test_a_return_value_above_int32_is_reported_as_it_is():
+    wmi = reads.terminal_service_answer(
+        _answers("fresh", [reads.terminal_service("wmi")], faults={"wmi_grace_no_days": 0x80041001})["wmi"])
+    assert wmi["grace_error"]["return_value"] == 0x80041001
+    assert wmi["grace_error"]["message"] == "GetGracePeriodDays returned 2147749889 without DaysLeft"
+
+
+def test_a_misspelt_argument_fails_as_invoke_cim_method_does():
+    """An ArgumentException, not a CimException: no hresult, no native_error, and the provider is never called."""
+    op = reads.cim_read("p", "root/cimv2", "Win32_TSLicenseServer", (), [reads.call("IsLSinTSLSGroup", "IsMember", args={"Domian": ""})])
+    answer = _answers("license_server", [op])["p"]["instances"][0]["calls"][0]
+    assert answer == {"value": None, "error": {
+        "message": "Can not find Parameter 'Domian' in method 'IsLSinTSLSGroup' of class 'Win32_TSLicenseServer'.",
+        "hresult": None, "native_error": None, "return_value": None}}
+
+
+def test_an_argument_of_the_wrong_cim_type_fails():
+    op = reads.cim_read("p", "root/cimv2", "Win32_TSLicenseReport", (), [
+        reads.call("FetchReportSummaryEntries", "ReportSummaryEntries", args={"StartIndex": "zero", "Count": 0})])
+    error = _answers("license_server+lsrv_overused", [op])["p"]["instances"][0]["calls"][0]["error"]
+    assert "uint32" in error["message"] and error["native_error"] is None
+
+
+def test_discovered_license_servers_carry_uint32_flags():
+    results = _answers("diag_gpo_retired", [reads.cim_read("p", reads.TS_NAMESPACE, reads.TS_SETTING, (), [
+        reads.call("FindLicenseServers", "LicenseServersList", fields=["IsLSAvailable", "IsAdminOnLS", "IssuingCALs"])])])
+    assert results["p"]["instances"][0]["calls"][0]["value"] == [{"IsLSAvailable": 1, "IsAdminOnLS": 1, "IssuingCALs": 1}]
+
+
+def test_no_more_data_from_the_report_summary_is_success():
+    results = _answers("license_server+lsrv_overused", reads.server_checks("checks", "", []))
+    raw = results[reads.REPORT_ID]["instances"][0]["calls"][0]
+    assert raw["error"]["return_value"] == reads.NO_MORE_DATA
+    checks = reads.server_checks_answer(results)
+    assert checks["usage_error"] is None and len(checks["usage_report"]["summary"]) == 1
+
+
+def test_a_missing_usage_report_class_keeps_its_hresult():
+    results = _answers("license_server", reads.server_checks("checks", "", []), faults={"wmi_missing_class": True})
+    assert results[reads.REPORT_ID]["hresult"] == "0x80041010"
+    # the checks' own class is missing too; the report's failure is read on its own
+    assert reads._usage_report(results[reads.REPORT_ID])[1] == {
+        "message": 'Invalid class "Win32_TSLicenseReport"', "hresult": "0x80041010", "native_error": "InvalidClass",
+        "return_value": None}
+
+
+def test_access_is_refused_only_for_classes_that_exist():
+    faults = {"wmi_denied": True}
+    existing = _answers("fresh", [reads.cim_read("p", "root/cimv2/TerminalServices", "Win32_TerminalServiceSetting")], faults)
+    assert existing["p"]["error"]["native_error"] == "AccessDenied"
+    # The licensing classes where the role is not installed: not there, so not refused
+    absent = _answers("fresh", reads.license_server("server"), faults)["server"]
+    assert absent["ok"] is True and absent["exists"] is False and absent["native_error"] == "InvalidClass"
