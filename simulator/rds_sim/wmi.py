@@ -12,8 +12,9 @@ Get-CimInstance -Shallow (the agent's) and a plain enumeration read the same her
 
 Faults: the class is looked up first (an unknown namespace or class, or a licensing class where the role is
 not installed, is InvalidNamespace/InvalidClass, as Windows answers before any security check of a class
-that does not exist); then wmi_denied refuses, and wmi_missing_class removes, the classes of the RDS
-providers (the TerminalServices namespace and the RD Licensing classes). Win32_ComputerSystem stays
+that does not exist); then wmi_denied (and the not_elevated fault: a UAC-filtered token) refuses, and
+wmi_missing_class removes, the classes of the RDS providers (the TerminalServices namespace and the RD
+Licensing classes). Win32_ComputerSystem stays
 readable, as when the namespace security of those providers is what refuses. wmi_grace_no_days makes
 GetGracePeriodDays answer through ReturnValue (1, or the number the fault holds) and leave DaysLeft unset.
 Where Windows is uncertain the harsher case is modelled: an unactivated license server has no ID, so
