@@ -260,7 +260,10 @@ def inflate_agent(text: str) -> str:
 
 
 def build_request(ops: list[dict[str, t.Any]], stop_on_error: bool = False, rollback_on_error: bool = False) -> dict[str, t.Any]:
-    request: dict[str, t.Any] = {"version": AGENT_PROTOCOL_VERSION, "stop_on_error": stop_on_error, "ops": ops}
+    # The flags travel only when set: the agent (and rds-sim) read a missing one as false, and every byte of stdin counts.
+    request: dict[str, t.Any] = {"version": AGENT_PROTOCOL_VERSION, "ops": ops}
+    if stop_on_error:
+        request["stop_on_error"] = True
     if rollback_on_error:
         request["rollback_on_error"] = True
     return request

@@ -58,3 +58,5 @@ def test_the_agent_travels_deflated():
 def test_request_carries_the_protocol_version():
     assert payload.build_request([])["version"] == payload.AGENT_PROTOCOL_VERSION
     assert payload.build_request([], stop_on_error=True)["stop_on_error"] is True
+    # Unset flags are left out: the agent reads a missing one as false.
+    assert payload.build_request([]) == {"version": payload.AGENT_PROTOCOL_VERSION, "ops": []}
