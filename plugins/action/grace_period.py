@@ -38,10 +38,8 @@ LOCKED_ADVICE = (
 NOT_ELEVATED_ADVICE = (
     "The agent ran without administrator rights (agent.elevated is false), so nothing was changed: the GracePeriod "
     "key grants its read to Administrators only, and a UAC-filtered token (Administrators deny-only) or a standard "
-    "user holds neither that nor SeTakeOwnershipPrivilege. Connect with an account whose WinRM token is elevated "
-    "(a domain account in BUILTIN\\Administrators, the built-in Administrator unless FilterAdministratorToken is on, "
-    "or a local administrator with "
-    "LocalAccountTokenFilterPolicy=1 on the host) and run the reset again."
+    "user holds neither that nor SeTakeOwnershipPrivilege. Connect with an account whose WinRM token is elevated, "
+    f"{_transport.ELEVATED_ACCOUNTS}, and run the reset again."
 )
 
 

@@ -48,15 +48,19 @@ REMEDIES = {
     "internal": "The agent failed unexpectedly; rerun with -vvv and report the output.",
 }
 
+# Who to connect as when the agent ran without administrator rights (remote UAC filtering applies to local accounts).
+ELEVATED_ACCOUNTS = (
+    "a domain account in BUILTIN\\Administrators, the built-in Administrator (unless FilterAdministratorToken is on), "
+    "or a local administrator with LocalAccountTokenFilterPolicy=1 on the host"
+)
+
 # Any refusal (access denied, a service the token may not stop) when the agent ran without administrator rights: the
 # token, not the key's or the namespace's own permissions, is the cause.
 NOT_ELEVATED_REMEDY = (
     "The agent ran without administrator rights (agent.elevated is false): the connection user's token is filtered "
     "by UAC (Administrators is deny-only in it) or the user is not an administrator, and Windows lets such a token "
     "read the licensing keys but not write them, restart services, take ownership, write the backup under ProgramData "
-    "or use the Remote Desktop WMI classes. Connect with an account whose WinRM token is elevated: a domain account in "
-    "BUILTIN\\Administrators, the built-in Administrator (unless FilterAdministratorToken is on), or a local "
-    "administrator with LocalAccountTokenFilterPolicy=1 on the host "
+    f"or use the Remote Desktop WMI classes. Connect with an account whose WinRM token is elevated: {ELEVATED_ACCOUNTS} "
     "(become does not help: the agent runs as the connection user)."
 )
 
@@ -210,9 +214,7 @@ def mark_not_elevated(answer: dict[str, t.Any]) -> None:
 
 NOT_ELEVATED_WARNING = (
     "The agent ran without administrator rights (agent.elevated is false): the connection user's token is "
-    "filtered by UAC, so protected keys read as absent or access denied and writes fail. Connect as an elevated "
-    "local administrator (a domain account in BUILTIN\\Administrators, or set LocalAccountTokenFilterPolicy=1 for "
-    "local accounts over WinRM).")
+    f"filtered by UAC, so protected keys read as absent or access denied and writes fail. Connect as {ELEVATED_ACCOUNTS}.")
 
 
 def utc_now() -> str:
