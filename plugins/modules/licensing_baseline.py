@@ -48,6 +48,7 @@ options:
 extends_documentation_fragment:
   - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.role_options
 attributes:
   check_mode:
     support: full

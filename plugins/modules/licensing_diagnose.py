@@ -64,6 +64,7 @@ notes:
 extends_documentation_fragment:
   - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.role_options
   - remote_desktop.licensing.read_only
 seealso:
   - module: remote_desktop.licensing.licensing_info

@@ -55,6 +55,7 @@ seealso:
 extends_documentation_fragment:
   - remote_desktop.licensing.group_defaults
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.role_options
   - remote_desktop.licensing.read_only
 author:
   - remote_desktop.licensing maintainers (@remote-desktop)

@@ -128,6 +128,7 @@ seealso:
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/troubleshoot-rds-licensing-guidance
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.role_options
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

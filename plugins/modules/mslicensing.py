@@ -78,6 +78,7 @@ seealso:
     link: https://learn.microsoft.com/troubleshoot/windows-server/remote/remove-terminal-server-licenses-from-rdp
 extends_documentation_fragment:
   - remote_desktop.licensing.agent
+  - remote_desktop.licensing.role_options
 author:
   - remote_desktop.licensing contributors (@remote-desktop-licensing)
 """

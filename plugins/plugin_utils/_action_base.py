@@ -19,7 +19,8 @@ import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _backup, _changes, _outcome, _regfile, _secrets
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import (
+    _backup, _changes, _outcome, _regfile, _role_options, _secrets)
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._transport import (
     NOT_ELEVATED_WARNING, AgentError, NoAnswer, check_connection, results_by_id, run_agent)
@@ -81,10 +82,13 @@ class LicensingActionBase(ActionBase):
     # Appended to ansible-core's message for an option it refuses: what the options take, in the words of the roles.
     OPTION_HINT = ""
 
+    MODULE_NAME = ""
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         if "DOCUMENTATION" in cls.__dict__:
             cls.ARGUMENT_SPEC = argument_spec_from_doc(cls.DOCUMENTATION)
+            cls.MODULE_NAME = yaml.safe_load(cls.DOCUMENTATION)["module"]
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
@@ -95,6 +99,11 @@ class LicensingActionBase(ActionBase):
         # agent logs hidden.
         self.secret_texts: list[str] = []
         self.hide_agent_traffic = False
+        role = self._task.args.get("options_from_role")
+        if role is not None:
+            # The role's variables, read here instead of through one template per argument (see _role_options).
+            self._task.args = _role_options.task_args(role, self.MODULE_NAME, self._task.args, task_vars or {},
+                                                      self._templar.template)
         # Raises AnsibleActionFail with ansible-core's own validation message, and this module's hint after it.
         try:
             _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
@@ -102,7 +111,7 @@ class LicensingActionBase(ActionBase):
             if not self.OPTION_HINT:
                 raise
             raise AnsibleActionFail(f"{exc.message}. {self.OPTION_HINT}") from None
-        for name in self.IGNORED_GROUP_OPTIONS:
+        for name in (*self.IGNORED_GROUP_OPTIONS, "options_from_role"):
             args.pop(name, None)
         try:
             if self.NEEDS_AGENT:
