@@ -25,6 +25,8 @@ options:
         M(remote_desktop.licensing.mslicensing), V(grace_report) for M(remote_desktop.licensing.licensing_info),
         V(drift_check) for M(remote_desktop.licensing.licensing_baseline), V(diagnose) for
         M(remote_desktop.licensing.licensing_diagnose)).
+      - With V(diagnose), a host outside the group that C(diagnose_session_host_group) names is skipped before it is
+        contacted, as the role's task did with a C(when).
       - ansible-core compiles each template string of a task once per host, which cost the shipped playbooks up
         to 12 ms of controller CPU per host; a variable holding plain data is read as it is, without a template.
     type: str

@@ -104,6 +104,9 @@ class LicensingActionBase(ActionBase):
             # The role's variables, read here instead of through one template per argument (see _role_options).
             self._task.args = _role_options.task_args(role, self.MODULE_NAME, self._task.args, task_vars or {},
                                                       self._templar.template)
+            skipped = _role_options.skip_reason(role, task_vars or {}, self._templar.template)
+            if skipped:
+                return {**result, "changed": False, "skipped": True, "skip_reason": skipped}
         # Raises AnsibleActionFail with ansible-core's own validation message, and this module's hint after it.
         try:
             _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)

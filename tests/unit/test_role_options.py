@@ -155,3 +155,15 @@ def test_a_role_that_does_not_run_the_module_is_refused_with_the_one_that_does(r
     expected = {"licensing_mode": "configure_licensing", "mslicensing": "mslicensing_reset"}[module]
     assert f"{module} takes {expected}" in caught.value.message
     assert "Pass the options as arguments" in caught.value.message
+
+
+@pytest.mark.parametrize("host, reason", [("sh01", None), ("ls01", "not in the group rds_session_hosts (diagnose_session_host_group)")])
+def test_diagnose_skips_a_host_outside_the_session_host_group(host, reason):
+    task_vars = {"inventory_hostname": host, "diagnose_session_host_group": "{{ site_group }}",
+                 "groups": {"rds_session_hosts": ["sh01"], "rds_license_servers": ["ls01"]}}
+    assert _role_options.skip_reason("diagnose", task_vars, by_name({"site_group": "rds_session_hosts"})) == reason
+
+
+def test_only_diagnose_skips_hosts():
+    task_vars = {"inventory_hostname": "ls01", "groups": {}, "diagnose_session_host_group": "rds_session_hosts"}
+    assert [role for role in ROLES if _role_options.skip_reason(role, task_vars, by_name({}))] == ["diagnose"]
