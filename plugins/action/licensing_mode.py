@@ -2,14 +2,15 @@
 # Copyright: remote_desktop.licensing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of remote_desktop.licensing.licensing_mode: read the licensing state in one round
-trip, decide (Group Policy included), then write and optionally restart TermService in a second."""
+trip, decide (Group Policy included), then write and optionally restart TermService in a second, or
+reboot the host through ansible.windows.win_reboot after it."""
 
 from __future__ import annotations
 
 import typing as t
 
 from ansible_collections.remote_desktop.licensing.plugins.modules.licensing_mode import DOCUMENTATION
-from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as mode_plan, _wmi_reads
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _changes, _mode_plan as mode_plan, _reboot, _wmi_reads
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._failure import FailedTaskResult
 from ansible_collections.remote_desktop.licensing.plugins.plugin_utils._value_change_action import KeyValues, Plan, ValueChangeAction
 
@@ -20,6 +21,7 @@ class Options(t.NamedTuple):
     asked: mode_plan.Request
     policy_conflict: str    # fail | warn | ignore
     restart: bool           # restart TermService after a change
+    reboot: bool            # reboot the host after a change
 
 
 class ActionModule(ValueChangeAction):
@@ -27,7 +29,31 @@ class ActionModule(ValueChangeAction):
     BACKUP_NAME = "licensing-mode"
 
     def parse_options(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Options:
-        return Options(mode_plan.parse_request(args), args["policy_conflict"], args["restart"] == "if_changed")
+        if args["restart"] == "reboot":
+            _reboot.require(self)
+        return Options(mode_plan.parse_request(args), args["policy_conflict"], args["restart"] == "if_changed",
+                       args["restart"] == "reboot")
+
+    def run_module(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        result = super().run_module(args, task_vars)
+        if result.get("rebooted") and not self._task.check_mode:
+            self.reboot_after_change(result, task_vars)
+        return result
+
+    def reboot_after_change(self, result: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
+        """Reboot once the change is written; a failed reboot fails the task, saying that the change is in place."""
+        try:
+            rebooted = _reboot.reboot(self, task_vars)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            rebooted = {"failed": True, "msg": f"{type(exc).__name__}: {exc}"}
+        if rebooted.get("failed") or not rebooted.get("rebooted", True):
+            result.update(rebooted=False, restart_required=True)
+            backup = f" The backup saved before the change is {result['backup_file']}." if result.get("backup_file") else ""
+            raise FailedTaskResult(
+                f"The licensing change was written, but the reboot through {_reboot.WIN_REBOOT} failed: "
+                f"{str(rebooted.get('msg') or rebooted)[:500]}. The host holds the new values (see after); they take effect "
+                f"once TermService restarts. Reboot the host (or restart TermService); running the task again reports "
+                f"no change and does not reboot.{backup}", **result)
 
     def values_to_read(self, request: Options) -> list[_changes.Wanted]:
         return list(mode_plan.STATE_VALUES) + (list(mode_plan.OS_VALUES) if request.asked.mode == 6 else [])
@@ -70,7 +96,7 @@ class ActionModule(ValueChangeAction):
     def shape_values(self, request: Options, plan: Plan, changes: list[_changes.Change], changed: bool) -> dict[str, t.Any]:
         facts = plan.facts
         effective = changed and self.takes_effect(facts, changes)
-        before, restart = facts["before"], effective and request.restart
+        before, restart, reboot = facts["before"], effective and request.restart, effective and request.reboot
         after = mode_plan.state(mode_plan.after_lookup(facts["lookup"], changes))
         warnings = list(facts["warnings"])
         if changed and not effective:
@@ -82,13 +108,17 @@ class ActionModule(ValueChangeAction):
             policy_controlled=before["policy_mode"] is not None or before["policy_license_servers"] is not None,
             policy_overrides=bool(facts["conflicts"]),
             policy_conflicts=facts["conflicts"],
-            restart_required=effective and not restart,
+            restart_required=effective and not (restart or reboot),
             restarted=restart,
+            rebooted=reboot,
             domain=facts["domain"],
         )
         if restart and self.lost_answer:
             # The writes were read back after a lost answer; whether the restart ran cannot be read back.
             result.update(restarted=None, restart_required=True)
+        if reboot and self.lost_answer:
+            # No reboot after a lost answer: the connection is in doubt; the warning says what the host holds.
+            result.update(rebooted=False, restart_required=True)
         if warnings:
             result["warnings"] = warnings
         if self._task.diff:
@@ -100,8 +130,9 @@ class ActionModule(ValueChangeAction):
 
     @staticmethod
     def no_restart_warning(request: Options, before: dict[str, t.Any]) -> str:
-        """Why no restart is asked for (with restart: never too: the reboot strategy of configure_licensing uses it)."""
-        not_restarted = "TermService was not restarted and " if request.restart else ""
+        """Why no restart is asked for, whichever restart was asked for."""
+        not_restarted = ("TermService was not restarted and " if request.restart else
+                         "the host was not rebooted and " if request.reboot else "")
         if request.asked.scope == "local" and (before["policy_mode"] is not None or before["policy_license_servers"] is not None):
             return ("Group Policy overrides the local values this task changed, so the licensing TermService uses stays "
                     f"the same: {not_restarted}no restart is required. The local values take effect once the policy is "

@@ -76,8 +76,8 @@ options:
   restart_strategy:
     description:
       - For V(configure_licensing), how the role makes a change take effect (its C(configure_licensing_restart_strategy)).
-      - With V(reboot) the lines say that the role's handler reboots the host at the end of the batch, instead of asking
-        for a restart in a maintenance window.
+      - With V(reboot), a host whose change was not followed by its reboot (the write's answer was lost, or the reboot
+        failed) gets a line asking to reboot it, instead of asking for a TermService restart.
     type: str
     choices: [none, service, reboot]
     default: none

@@ -84,12 +84,18 @@ options:
       - V(if_changed) restarts the Remote Desktop Services service (TermService, and the services that
         depend on it such as UmRdpService) in the same call, after a successful change. The call is all
         or nothing, so if the restart fails the values it wrote are put back and the task fails.
-      - B(Restarting TermService disconnects every RDP session on the host.) Use it in a maintenance window.
-      - Neither restarts nor asks for a restart when the change leaves the licensing in use the same, for example
+      - V(reboot) reboots the host after a successful change, in the same task, through the action plugin of
+        M(ansible.windows.win_reboot), and waits up to 30 minutes for it to come back. The C(ansible.windows)
+        collection must be installed; without it the task fails before the host is contacted. If the reboot
+        fails, the task fails saying that the change is in place (RV(after)) and the host still has to be
+        rebooted; it is not undone.
+      - B(Restarting TermService or rebooting disconnects every RDP session on the host.) Use either in a
+        maintenance window.
+      - None of them restarts, reboots or asks for a restart when the change leaves the licensing in use the same, for example
         local values that Group Policy overrides (O(policy_conflict=warn) or O(policy_conflict=ignore)); a warning
         says so.
     type: str
-    choices: [never, if_changed]
+    choices: [never, if_changed, reboot]
     default: never
   backup:
     description:
@@ -110,7 +116,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reads and decides; sends no write and no restart. C(changed), the diff and the other results are those a real run would report.
+    description: Reads and decides; sends no write, no restart and no reboot. C(changed), the diff and the other results are those a real run would report.
   diff_mode:
     support: full
     description: The mode (name and number) and the server list before and after, and the effective result.
@@ -234,9 +240,17 @@ policy_conflicts:
 restart_required:
   description: Whether the Remote Desktop Services service must be restarted for the change to take
     effect (a change to the effective mode or license servers was made and O(restart=never), or the
-    restart's answer was lost, see RV(restarted)).
+    restart's answer was lost, see RV(restarted), or the reboot did not happen, see RV(rebooted)).
   returned: always
   type: bool
+rebooted:
+  description:
+    - Whether the host was (in check mode, would be) rebooted by this task (O(restart=reboot)).
+    - V(false) with RV(restart_required=true) when the answer to the write request was lost, or when the reboot
+      failed (the task fails then).
+  returned: always
+  type: bool
+  version_added: 0.2.0
 restarted:
   description:
     - Whether TermService was (in check mode, would be) restarted by this task.

@@ -107,13 +107,15 @@ def _change_line(host: str, result: dict[str, t.Any], done: str, reboot: bool = 
     parts = [done if result.get("changed") else "no change"]
     if result.get("changed") and result.get("policy_overrides"):
         # licensing_mode asks for a restart (or makes one) only when the licensing in use changes.
-        in_use = result.get("restarted") or result.get("restart_required")
+        in_use = result.get("restarted") or result.get("rebooted") or result.get("restart_required")
         parts.append("Group Policy overrides part of it" if in_use else
                      "Group Policy overrides it, so it has no effect while the policy is set")
     if result.get("restarted"):
         parts.append("TermService restarted")
+    elif result.get("rebooted"):
+        parts.append("host rebooted")
     elif result.get("restart_required") and reboot:
-        parts.append("the role's handler reboots the host at the end of this batch for the change to take effect")
+        parts.append("not rebooted: reboot the host (or restart TermService) for the change to take effect")
     elif result.get("restart_required"):
         parts.append("restart TermService (or reboot) in a maintenance window for the change to take effect")
     if result.get("backup_file"):
@@ -125,7 +127,7 @@ def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, 
     record = {"host": host, "status": _status(result), "error": _error(result),
               "changed": _stated(result, "changed"), "before": result.get("before"), "after": result.get("after"),
               "restart_required": _stated(result, "restart_required"), "restarted": _stated(result, "restarted"),
-              "policy_conflicts": _known(result, result.get("policy_conflicts") or []), "backup_file": result.get("backup_file"),
+              "rebooted": _stated(result, "rebooted"), "policy_conflicts": _known(result, result.get("policy_conflicts") or []), "backup_file": result.get("backup_file"),
               "warnings": result.get("warnings") or []}
     return record, _change_line(host, result, "licensing changed", options.get("restart_strategy") == "reboot")
 

@@ -131,28 +131,48 @@ def test_each_playbook_runs_one_task_per_host(fleet, tmp_path):
         assert len(counts) == 4 and sorted(counts.values())[:-1] == [1, 1, 1], (name, counts)
 
 
-def test_the_reboot_handler_is_notified_only_for_the_reboot_strategy(fleet, tmp_path):
-    from tests.bench import peer_collection  # ansible.windows (win_reboot), outside the project's virtualenv
+def peer_env():
+    """ansible.windows (win_reboot), outside the project's virtualenv, next to the collection."""
+    from tests.bench import peer_collection
     from tests.helpers.paths import COLLECTIONS_PATH
 
-    env = {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}
+    return {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}
+
+
+def test_the_reboot_strategy_reboots_in_the_module_task_only_where_the_change_takes_effect(fleet, tmp_path):
     servers = {"configure_licensing_license_servers": ["ls01.example.test"], "configure_licensing_policy_conflict": "warn"}
     fleet.reset_host("per-device-02", "per_device")
     fleet.reset_host("gpo-conflict-03", "gpo_conflict")
+    fleet.reset_stats()
     rebooting = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                             {**servers, "configure_licensing_restart_strategy": "reboot"}, args=["--check"], env=env)
+                             {**servers, "configure_licensing_restart_strategy": "reboot"}, args=["--check"], env=peer_env())
     assert rebooting.rc == 0, rebooting.output
-    assert "RUNNING HANDLER [remote_desktop.licensing.configure_licensing : Reboot the RD Session Host]" in rebooting.output
-    assert "Reboot so that the licensing change takes effect" in rebooting.output
+    # No handler and no second task: the module's restart=reboot, in the one task per host.
+    assert "RUNNING HANDLER" not in rebooting.output and "win_reboot" not in rebooting.output
+    assert "per-device-02: licensing changed; host rebooted" in rebooting.output
     # Group Policy overrides every value the change writes on gpo-conflict-03: the licensing in use stays, no reboot.
-    included = re.findall(r"^included: \S+reboot\.yml for (.+)$", rebooting.output, re.M)
-    assert included and "per-device-02" in included[0] and "gpo-conflict-03" not in included[0], included
-    # The batch's line names the reboot the handler makes, not a restart left to the administrator.
-    assert "per-device-02: licensing changed; the role's handler reboots the host at the end of this batch" in rebooting.output
-    assert "restart TermService (or reboot)" not in rebooting.output
+    assert 'gpo-conflict-03: licensing changed; Group Policy overrides it, so it has no effect while the policy is set"' \
+        in rebooting.output, rebooting.output
+    assert all(counters["writes"] == 0 for counters in fleet.stats().values())  # check mode
     plain = play(fleet, "configure_licensing", tmp_path / "unused", ["--check"], **servers)
-    assert plain.rc == 0 and "RUNNING HANDLER" not in plain.output, plain.output
+    assert plain.rc == 0, plain.output
     assert "per-device-02: licensing changed; restart TermService (or reboot) in a maintenance window" in plain.output
+
+
+def test_a_failed_reboot_fails_the_task_saying_the_change_is_in_place(fleet, tmp_path):
+    """rds-sim answers only the collection's own agent, so win_reboot's first command (the boot time) fails as it
+    would on a host whose PowerShell refuses it: the change is written, the task fails and says what to do."""
+    fleet.reset_host("per-device-02", "per_device")
+    run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
+                       {"configure_licensing_restart_strategy": "reboot", "target_hosts": "per-device-02"}, env=peer_env())
+    assert run.rc != 0
+    assert "The licensing change was written, but the reboot through ansible.windows.win_reboot failed" in run.output
+    assert "The host holds the new values" in run.output and "Reboot the host (or restart TermService)" in run.output
+    assert fleet.value("per-device-02", CORE, "LicensingMode") == {"type": "dword", "data": 4}
+    assert '"rebooted": false, "restart_required": true' in run.output
+    again = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
+                         {"configure_licensing_restart_strategy": "reboot", "target_hosts": "per-device-02"}, env=peer_env())
+    assert again.rc == 0 and "per-device-02: no change" in again.output, again.output
 
 
 def test_grace_report_classifies_each_host(fleet, tmp_path):
@@ -271,10 +291,11 @@ def test_failed_and_unreachable_hosts_stay_in_the_lines_records_and_files(fleet,
 
 
 def test_the_reboot_strategy_without_ansible_windows_fails_before_any_write(fleet, tmp_path):
-    """The reboot handler needs ansible.windows; without it the run must stop before the change, not after it."""
+    """restart=reboot needs ansible.windows; without it every host fails before it is contacted, not after the change."""
     fleet.reset_host("per-device-02", "per_device")
     fleet.reset_stats()
     run = play(fleet, "configure_licensing", tmp_path / "unused", configure_licensing_restart_strategy="reboot")
     assert run.rc != 0
-    assert "couldn't resolve module/action 'ansible.windows.win_reboot'" in run.output
+    assert "reboots through ansible.windows.win_reboot, and the ansible.windows collection is not installed: nothing was " \
+           "read or written" in run.output, run.output
     assert all(counters["writes"] == 0 and counters["commands"] == 0 for counters in fleet.stats().values())

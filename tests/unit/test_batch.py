@@ -133,10 +133,13 @@ def test_a_client_in_the_grace_report_is_named_as_not_a_session_host():
     assert line == "pc1: NOT_APPLICABLE, not an RD Session Host (no grace period), mode not_configured"
 
 
-def test_with_the_reboot_strategy_the_line_names_the_handler_reboot():
-    pending = {"changed": True, "restart_required": True}
+def test_with_the_reboot_strategy_the_line_says_rebooted_or_asks_for_the_reboot_that_did_not_happen():
+    rebooted = {"changed": True, "restart_required": False, "restarted": False, "rebooted": True}
+    record, line = _batch.configure_licensing("a", rebooted, {**OPTIONS, "restart_strategy": "reboot"})
+    assert line == "a: licensing changed; host rebooted" and record["rebooted"] is True
+    pending = {"changed": True, "restart_required": True, "rebooted": False}
     _record, line = _batch.configure_licensing("a", pending, {**OPTIONS, "restart_strategy": "reboot"})
-    assert line == "a: licensing changed; the role's handler reboots the host at the end of this batch for the change to take effect"
+    assert line == "a: licensing changed; not rebooted: reboot the host (or restart TermService) for the change to take effect"
     _record, line = _batch.configure_licensing("a", pending, {**OPTIONS, "restart_strategy": "none"})
     assert line == "a: licensing changed; restart TermService (or reboot) in a maintenance window for the change to take effect"
 
