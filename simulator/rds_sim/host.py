@@ -138,6 +138,10 @@ class Host:
             self.registry.set_value(scenarios.GRACE_KEY, scenarios.TIMEBOMB_VALUE, "binary", blob)
             self.facts["grace_expiry"] = time.time() + 120 * scenarios.DAY
 
+    def start_term_service(self) -> None:
+        """What TermService does when it starts (restarted, or at boot)."""
+        self._rearm_grace_period()
+
     def grace_sddl(self) -> str:
         """The GracePeriod key's owner and DACL: NETWORK SERVICE owns it, Administrators may only read
         (or, in the locked variant, have no ACE at all)."""
@@ -168,7 +172,7 @@ class Host:
             raise SimulatedFailure("service_error", None, reason="restart", detail=[actual, cause, "Stopped"],
                                    extra={"services": {actual: {"status": "Stopped", "restarted_dependents": []}}})
         if actual.lower() == "termservice":
-            self._rearm_grace_period()
+            self.start_term_service()
         restarts = self.facts.setdefault("service_restarts", {})
         for svc in [actual, *dependents]:
             services[svc] = "Running"

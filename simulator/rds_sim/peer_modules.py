@@ -5,7 +5,9 @@ With `rds-sim up --serve-peer-modules` a host also answers:
   win_shell), read from Ansible's PowerShell module payload on stdin (ansible-core 2.19's exec
   manifest) and answered with the results those modules return;
 - a few trivial commands (`echo ok`, `hostname`), bare or as a PowerShell script, the floor of
-  `ansible.builtin.raw` and of a plain pywinrm command.
+  `ansible.builtin.raw` and of a plain pywinrm command;
+- the scripts of ansible.windows.win_reboot (licensing_mode's restart=reboot runs its action plugin):
+  the host reboots (rds_sim/reboot.py).
 Any other module or command is left to the normal check, which refuses it: rds-sim still runs no
 PowerShell and no module code, it only recognises these payloads. Not modelled: win_reg_stat's
 expanded `value` of REG_EXPAND_SZ (returned as stored; the model holds no environment), hives other
@@ -21,7 +23,7 @@ import re
 import time
 import typing as t
 
-from rds_sim import powershell_exe
+from rds_sim import powershell_exe, reboot
 from rds_sim.host import Host, SimulatedFailure
 
 # ansible-core 2.19: bootstrap manifest JSON, this separator line, then the exec manifest JSON.
@@ -84,6 +86,9 @@ def serve(host: Host, command_line: str, stdin: bytes) -> Answer | None:
     scripted = _trivial_answer(host, script)
     if scripted is not None:
         return scripted, b"", 0
+    rebooting = reboot.answer(host, script)
+    if rebooting is not None:
+        return rebooting
     call = parse_module_payload(stdin) if stdin else None
     if call is None or call.name not in MODULES:
         return None

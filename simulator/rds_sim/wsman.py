@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from rds_sim import limits as quotas
 from rds_sim import message_encryption
 from rds_sim import peer_modules
+from rds_sim import reboot
 from rds_sim.agent import AgentRuntime, ScriptRefused
 from rds_sim.auth import ConnectionAuth
 from rds_sim.host import Host
@@ -166,6 +167,10 @@ class WSManHandler(BaseHTTPRequestHandler):
         host = fleet.host(parts[1]) if len(parts) == 2 and parts[0] == "wsman" else None
         if host is None:
             self._reply(404, b"unknown host path; use /wsman/<host>", "text/plain")
+            return
+        if reboot.is_down(host):
+            # Shutting down or still booting after a reboot: no listener answers.
+            self.close_connection = True
             return
         if host.faults.get("refused"):
             # The fleet's own inventory sends a host created with this fault to a closed port (a true refusal); set
