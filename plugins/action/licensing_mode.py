@@ -43,17 +43,25 @@ class ActionModule(ValueChangeAction):
     def reboot_after_change(self, result: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
         """Reboot once the change is written; a failed reboot fails the task, saying that the change is in place."""
         try:
-            rebooted = _reboot.reboot(self, task_vars)
+            win_result = _reboot.reboot(self, task_vars)
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            rebooted = {"failed": True, "msg": f"{type(exc).__name__}: {exc}"}
-        if rebooted.get("failed") or not rebooted.get("rebooted", True):
-            result.update(rebooted=False, restart_required=True)
-            backup = f" The backup saved before the change is {result['backup_file']}." if result.get("backup_file") else ""
+            win_result = {"failed": True, "rebooted": False, "msg": f"{type(exc).__name__}: {exc}"}
+        if not win_result.get("failed"):
+            return
+        backup = f" The backup saved before the change is {result['backup_file']}." if result.get("backup_file") else ""
+        why = _reboot.failure_text(win_result)
+        if win_result.get("rebooted"):
+            # The shutdown was accepted: the host rebooted (or is still booting) but was not seen back in time.
+            result.update(rebooted=True, restart_required=False)
             raise FailedTaskResult(
-                f"The licensing change was written, but the reboot through {_reboot.WIN_REBOOT} failed: "
-                f"{str(rebooted.get('msg') or rebooted)[:500]}. The host holds the new values (see after); they take effect "
-                f"once TermService restarts. Reboot the host (or restart TermService); running the task again reports "
-                f"no change and does not reboot.{backup}", **result)
+                f"The licensing change was written and the host was rebooted, but it was not confirmed back within "
+                f"{_reboot.TIMEOUT_S} s ({why}). Check that it is up before anything else; do not reboot it again for "
+                f"this change (running the task again reports no change and does not reboot).{backup}", **result)
+        result.update(rebooted=False, restart_required=True)
+        raise FailedTaskResult(
+            f"The licensing change was written, but the reboot through {_reboot.WIN_REBOOT} did not start ({why}). "
+            f"The host holds the new values (see after); they take effect once TermService restarts. Reboot the host "
+            f"(or restart TermService); running the task again reports no change and does not reboot.{backup}", **result)
 
     def values_to_read(self, request: Options) -> list[_changes.Wanted]:
         return list(mode_plan.STATE_VALUES) + (list(mode_plan.OS_VALUES) if request.asked.mode == 6 else [])
@@ -116,9 +124,6 @@ class ActionModule(ValueChangeAction):
         if restart and self.lost_answer:
             # The writes were read back after a lost answer; whether the restart ran cannot be read back.
             result.update(restarted=None, restart_required=True)
-        if reboot and self.lost_answer:
-            # No reboot after a lost answer: the connection is in doubt; the warning says what the host holds.
-            result.update(rebooted=False, restart_required=True)
         if warnings:
             result["warnings"] = warnings
         if self._task.diff:

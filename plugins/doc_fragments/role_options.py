@@ -19,7 +19,8 @@ options:
         M(remote_desktop.licensing.licensing_mode), a role's C(<role>_restart_strategy) sets C(restart)), templated
         as a C({{ variable }}) argument would be. A variable that is set wins over the task's other arguments and
         C(module_defaults), as the role's own arguments did;
-        an undefined one, or an empty server list or backup directory, leaves the argument as it is.
+        an undefined one leaves the argument as it is, and an empty server list or backup directory removes it, as
+        the roles' C(omit) did.
       - The role must be one that runs this module (V(configure_licensing) for M(remote_desktop.licensing.licensing_mode),
         V(grace_reset) for M(remote_desktop.licensing.grace_period), V(mslicensing_reset) for
         M(remote_desktop.licensing.mslicensing), V(grace_report) for M(remote_desktop.licensing.licensing_info),

@@ -87,8 +87,9 @@ options:
       - V(reboot) reboots the host after a successful change, in the same task, through the action plugin of
         M(ansible.windows.win_reboot), and waits up to 30 minutes for it to come back. The C(ansible.windows)
         collection must be installed; without it the task fails before the host is contacted. If the reboot
-        fails, the task fails saying that the change is in place (RV(after)) and the host still has to be
-        rebooted; it is not undone.
+        fails, the task fails saying that the change is in place (RV(after)) and whether the host still has to be
+        rebooted; the change is not undone. After a lost write answer whose writes were all found on the host,
+        the host is rebooted too.
       - B(Restarting TermService or rebooting disconnects every RDP session on the host.) Use either in a
         maintenance window.
       - None of them restarts, reboots or asks for a restart when the change leaves the licensing in use the same, for example
@@ -240,14 +241,14 @@ policy_conflicts:
 restart_required:
   description: Whether the Remote Desktop Services service must be restarted for the change to take
     effect (a change to the effective mode or license servers was made and O(restart=never), or the
-    restart's answer was lost, see RV(restarted), or the reboot did not happen, see RV(rebooted)).
+    restart's answer was lost, see RV(restarted), or the reboot did not start, see RV(rebooted)).
   returned: always
   type: bool
 rebooted:
   description:
     - Whether the host was (in check mode, would be) rebooted by this task (O(restart=reboot)).
-    - V(false) with RV(restart_required=true) when the answer to the write request was lost, or when the reboot
-      failed (the task fails then).
+    - When the reboot did not start, the task fails with V(false) and RV(restart_required=true); when it started
+      but the host was not seen back within 30 minutes, the task fails with V(true).
   returned: always
   type: bool
   version_added: 0.2.0

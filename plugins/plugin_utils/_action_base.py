@@ -57,8 +57,8 @@ def fragment_options(names: list[str]) -> dict[str, t.Any]:
     return options
 
 
-def argument_spec_from_doc(documentation: str) -> dict[str, t.Any]:
-    doc = yaml.safe_load(documentation)
+def argument_spec_from_doc(documentation: str | dict[str, t.Any]) -> dict[str, t.Any]:
+    doc = yaml.safe_load(documentation) if isinstance(documentation, str) else documentation
     options = fragment_options(doc.get("extends_documentation_fragment") or [])
     options.update(doc.get("options") or {})
     return options_to_argument_spec(options)
@@ -82,13 +82,15 @@ class LicensingActionBase(ActionBase):
     # Appended to ansible-core's message for an option it refuses: what the options take, in the words of the roles.
     OPTION_HINT = ""
 
+    # The module's short name (DOCUMENTATION's `module`): which roles may name it in options_from_role.
     MODULE_NAME = ""
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         if "DOCUMENTATION" in cls.__dict__:
-            cls.ARGUMENT_SPEC = argument_spec_from_doc(cls.DOCUMENTATION)
-            cls.MODULE_NAME = yaml.safe_load(cls.DOCUMENTATION)["module"]
+            doc = yaml.safe_load(cls.DOCUMENTATION)
+            cls.ARGUMENT_SPEC = argument_spec_from_doc(doc)
+            cls.MODULE_NAME = doc["module"]
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
@@ -102,11 +104,12 @@ class LicensingActionBase(ActionBase):
         role = self._task.args.get("options_from_role")
         if role is not None:
             # The role's variables, read here instead of through one template per argument (see _role_options).
-            self._task.args = _role_options.task_args(role, self.MODULE_NAME, self._task.args, task_vars or {},
-                                                      self._templar.template)
+            # A host the role's task is not for is skipped first, as its `when` was evaluated before its arguments.
             skipped = _role_options.skip_reason(role, task_vars or {}, self._templar.template)
             if skipped:
                 return {**result, "changed": False, "skipped": True, "skip_reason": skipped}
+            self._task.args = _role_options.task_args(role, self.MODULE_NAME, self._task.args, task_vars or {},
+                                                      self._templar.template)
         # Raises AnsibleActionFail with ansible-core's own validation message, and this module's hint after it.
         try:
             _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)

@@ -127,7 +127,8 @@ def configure_licensing(host: str, result: dict[str, t.Any], options: dict[str, 
     record = {"host": host, "status": _status(result), "error": _error(result),
               "changed": _stated(result, "changed"), "before": result.get("before"), "after": result.get("after"),
               "restart_required": _stated(result, "restart_required"), "restarted": _stated(result, "restarted"),
-              "rebooted": _stated(result, "rebooted"), "policy_conflicts": _known(result, result.get("policy_conflicts") or []), "backup_file": result.get("backup_file"),
+              "rebooted": _stated(result, "rebooted"), "policy_conflicts": _known(result, result.get("policy_conflicts") or []),
+              "backup_file": result.get("backup_file"),
               "warnings": result.get("warnings") or []}
     return record, _change_line(host, result, "licensing changed", options.get("restart_strategy") == "reboot")
 

@@ -24,10 +24,20 @@ def require(action: t.Any) -> None:
     """Refuse restart=reboot, before the host is contacted, when ansible.windows is not installed."""
     if not action._shared_loader_obj.action_loader.has_plugin(WIN_REBOOT):
         raise AnsibleActionFail(
-            f"restart=reboot (configure_licensing_restart_strategy=reboot) reboots through {WIN_REBOOT}, and the "
+            f"restart=reboot (the configure_licensing role's reboot strategy) reboots through {WIN_REBOOT}, and the "
             "ansible.windows collection is not installed: nothing was read or written. Install it "
             "(ansible-galaxy collection install ansible.windows; in AWX, in the project's collections/requirements.yml) "
             "or use restart=if_changed (strategy service) or never (none).")
+
+
+def failure_text(result: dict[str, t.Any]) -> str:
+    """win_reboot's failure in one line: its message, and the command's exit code and stderr when it gives them."""
+    parts = [str(result.get("msg") or "no message")]
+    if result.get("rc") not in (None, 0):
+        parts.append(f"rc {result['rc']}")
+    if result.get("stderr"):
+        parts.append(f"stderr: {str(result['stderr']).strip()}")
+    return "; ".join(parts)[:600]
 
 
 def reboot(action: t.Any, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

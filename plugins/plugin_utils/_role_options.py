@@ -18,6 +18,18 @@ import typing as t
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
+
+# Before ansible-core 2.19 a one-expression template turns text that reads as a Python literal ("['a', 'b']",
+# "True", "7") into that value; 2.19 keeps it text. The roles' "{{ variable }}" arguments did the same.
+if tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2]) < (2, 19):
+    from ansible.template.native_helpers import ansible_eval_concat as _as_template_result
+else:
+    def _as_template_result(nodes: list[t.Any]) -> t.Any:
+        return nodes[0]
+
+
+_UNDEFINED = object()
 
 
 class RoleOption(t.NamedTuple):
@@ -61,7 +73,8 @@ def _drift_baseline(baseline: t.Any, variable: t.Callable[[str], t.Any]) -> t.An
     merged = dict(baseline)
     for field in DRIFT_SURVEY_FIELDS:
         value = variable(f"drift_check_baseline_{field}")
-        if value is not None and value != "":
+        # As the role's Jinja did: every field that is not "" (a null turns that check off).
+        if value is not _UNDEFINED and value != "":
             merged[field] = value
     return merged
 
@@ -102,8 +115,6 @@ ROLES: Mapping[str, Role] = {
     }, group_variable="diagnose_session_host_group"),
 }
 
-_UNDEFINED = object()
-
 
 def skip_reason(role_name: t.Any, task_vars: Mapping[str, t.Any], template: t.Callable[[t.Any], t.Any]) -> str | None:
     """Why this host is skipped: it is not in the group the role's task is for (None: run the task)."""
@@ -138,6 +149,8 @@ def task_args(role_name: t.Any, module: str, args: Mapping[str, t.Any], task_var
             raw = task_vars.get(name, _UNDEFINED)
             try:
                 value = _UNDEFINED if raw is _UNDEFINED else template(raw)
+                if isinstance(value, str):
+                    value = _as_template_result([value])
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 if type(exc).__name__ != "AnsibleValueOmittedError":  # "{{ omit }}" on ansible-core 2.19
                     raise
@@ -152,9 +165,10 @@ def task_args(role_name: t.Any, module: str, args: Mapping[str, t.Any], task_var
         if value is _UNDEFINED:
             continue
         if source.derive is not None:
-            value = source.derive(value, lambda name: None if variable(name) is _UNDEFINED else variable(name))
-        # The roles passed these with `x or omit`: empty means the module's default.
+            value = source.derive(value, variable)
+        # The roles passed these with `x or omit`, and omit removes the option, module_defaults' value too.
         if source.empty_is_unset and (value is None or (isinstance(value, (str, list, dict)) and not value)):
+            merged.pop(option, None)
             continue
         merged[option] = value
     return merged

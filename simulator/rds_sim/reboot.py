@@ -5,16 +5,21 @@ payloads), from the scripts that plugin runs through the connection (ansible.win
 plugin_utils/_reboot.py), each wrapped in one more `-EncodedCommand` with an exit-code suffix:
 - the boot time: `(Get-CimInstance Win32_OperatingSystem -Property LastBootUpTime).LastBootUpTime.ToFileTime()`;
 - the reboot: `shutdown.exe /r /t N /c MSG` inside a script that first deletes LogonUI's
-  `AutoLogonChecked` key and prints shutdown's stdout, stderr and exit code as JSON. The host then
+  `AutoLogonChecked` key and prints shutdown's stdout, stderr and exit code as JSON. The host keeps
+  answering, with its old boot time, for the N seconds of the countdown and SHUTDOWN_S more; then it
   goes away for OUTAGE_S seconds (every connection closes unanswered, as a host that is shutting
-  down or still booting) and comes back with a new boot time, every service started again
-  (TermService with the registry as it is now: the licensing change takes effect), and the
-  `AutoLogonChecked` key that LogonUI creates when it is ready for a logon;
+  down or booting) and comes back with a new boot time and every service started again (TermService
+  with the registry as it is now: the licensing change takes effect). LogonUI creates the
+  `AutoLogonChecked` key LOGON_S seconds after that, when it is ready for a logon;
 - the readiness test: `Get-Item` of that key, then a marker string;
 - `shutdown.exe /a`, which finds no shutdown in progress (1116).
 With the `start_fails` fault TermService does not start again after the reboot (Stopped). Not
-modelled: a shutdown already scheduled by someone else (1190), and whether a UAC-filtered token
-may shut down (it keeps SeShutdownPrivilege on Windows Server; the reboot is allowed here).
+modelled: a shutdown already scheduled by someone else (1190); the WinRM shells opened before the
+reboot, which stay known here (win_reboot resets its connection before it polls, so it opens new
+ones); a running host without `AutoLogonChecked` before its first reboot here (a real one has it);
+service start types (every service runs after the reboot); and a standard user's token, which has
+no SeShutdownPrivilege (the `not_elevated` fault is a UAC-filtered administrator token, which keeps
+it, so the reboot is allowed).
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ import typing as t
 
 from rds_sim.host import Host
 
+SHUTDOWN_S = 0.5
 OUTAGE_S = 1.5
+LOGON_S = 1.0
 LOGON_UI_KEY = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\AutoLogonChecked"
 _FILETIME_EPOCH_OFFSET_S = 11644473600  # 1601-01-01 to 1970-01-01
 _SHUTDOWN = re.compile(r"shutdown\.exe\s+/r\s+/t\s+(\d+)", re.IGNORECASE)
@@ -41,11 +48,35 @@ def _filetime(epoch_s: float) -> int:
 
 def is_down(host: Host) -> bool:
     """Whether the host is between its shutdown and the end of its boot (no WinRM listener)."""
-    return float(host.facts.get("down_until", 0)) > time.time()
+    return float(host.facts.get("shutdown_at", 0)) <= time.time() < float(host.facts.get("down_until", 0))
+
+
+def _settle(host: Host) -> None:
+    """Apply what a pending reboot has done by now: the boot itself, then LogonUI's readiness."""
+    pending = host.facts.get("pending_reboot")
+    if not pending:
+        return
+    now = time.time()
+    if not pending.get("booted") and now >= float(host.facts["down_until"]):
+        host.facts["boot_filetime"] = _filetime(float(host.facts["down_until"]))
+        services = host.facts.setdefault("services", {})
+        for name in services:
+            services[name] = "Running"
+        if "TermService" in services:
+            host.start_term_service()
+            if host.faults.get("start_fails"):
+                services["TermService"] = "Stopped"
+        pending["booted"] = True
+        host.dirty = True
+    if pending.get("booted") and now >= float(host.facts["down_until"]) + LOGON_S:
+        host.registry.create_key(LOGON_UI_KEY)
+        del host.facts["pending_reboot"]
+        host.dirty = True
 
 
 def answer(host: Host, script: str) -> Answer | None:
     """The answer to one of win_reboot's scripts; None for any other script."""
+    _settle(host)
     if "Win32_OperatingSystem" in script and "LastBootUpTime" in script:
         booted = host.facts.setdefault("boot_filetime", _filetime(time.time() - 3 * 86400))
         host.dirty = True
@@ -66,17 +97,10 @@ def answer(host: Host, script: str) -> Answer | None:
 def _reboot(host: Host, script: str) -> Answer:
     if re.search(r"if \(\$True\) \{\s*Remove-Item -LiteralPath 'HKLM:\\" + re.escape(LOGON_UI_KEY), script, re.IGNORECASE):
         host.registry.delete_tree(LOGON_UI_KEY)
-    back = time.time() + OUTAGE_S
-    host.facts["down_until"] = back
-    host.facts["boot_filetime"] = _filetime(back)
+    countdown = int(_SHUTDOWN.search(script).group(1))  # type: ignore[union-attr]
+    host.facts["shutdown_at"] = time.time() + countdown + SHUTDOWN_S
+    host.facts["down_until"] = host.facts["shutdown_at"] + OUTAGE_S
+    host.facts["pending_reboot"] = {"booted": False}
     host.facts["reboots"] = int(host.facts.get("reboots", 0)) + 1
-    services = host.facts.setdefault("services", {})
-    for name in services:
-        services[name] = "Running"
-    if "TermService" in services:
-        host.start_term_service()
-        if host.faults.get("start_fails"):
-            services["TermService"] = "Stopped"
-    host.registry.create_key(LOGON_UI_KEY)
     host.dirty = True
     return json.dumps({"stdout": "", "stderr": "", "rc": 0}).encode() + b"\r\n", b"", 0

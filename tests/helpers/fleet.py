@@ -160,3 +160,12 @@ def module_playbook_runner(fleet: SimFleet, tmp_path: t.Any, env: dict[str, str]
         assert "Traceback" not in outcome.output
         return outcome.results[host], fleet.stats()[host], outcome.output
     return run
+
+
+def peer_collections_env() -> dict[str, str]:
+    """ansible-playbook's environment with ansible.windows (win_reboot) next to the collection; ansible.windows
+    comes from the PyPI wheel the benchmark pins, outside the project's virtualenv."""
+    from tests.bench import peer_collection  # imported here: it fetches the wheel on first use
+    from tests.helpers.paths import COLLECTIONS_PATH
+
+    return {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}

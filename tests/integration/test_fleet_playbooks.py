@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.helpers.fleet import SimFleet, run_playbook
+from tests.helpers.fleet import SimFleet, peer_collections_env, run_playbook
 
 MIXED = ["fresh", "per_device", "gpo_conflict", "grace_expiring", "client_cache", "license_server"]
 BASELINE = {"mode": "per_user", "license_servers": ["ls01.example.test"], "forbid_policy_conflicts": True}
@@ -131,21 +131,13 @@ def test_each_playbook_runs_one_task_per_host(fleet, tmp_path):
         assert len(counts) == 4 and sorted(counts.values())[:-1] == [1, 1, 1], (name, counts)
 
 
-def peer_env():
-    """ansible.windows (win_reboot), outside the project's virtualenv, next to the collection."""
-    from tests.bench import peer_collection
-    from tests.helpers.paths import COLLECTIONS_PATH
-
-    return {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}
-
-
 def test_the_reboot_strategy_reboots_in_the_module_task_only_where_the_change_takes_effect(fleet, tmp_path):
     servers = {"configure_licensing_license_servers": ["ls01.example.test"], "configure_licensing_policy_conflict": "warn"}
     fleet.reset_host("per-device-02", "per_device")
     fleet.reset_host("gpo-conflict-03", "gpo_conflict")
     fleet.reset_stats()
     rebooting = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                             {**servers, "configure_licensing_restart_strategy": "reboot"}, args=["--check"], env=peer_env())
+                             {**servers, "configure_licensing_restart_strategy": "reboot"}, args=["--check"], env=peer_collections_env())
     assert rebooting.rc == 0, rebooting.output
     # No handler and no second task: the module's restart=reboot, in the one task per host.
     assert "RUNNING HANDLER" not in rebooting.output and "win_reboot" not in rebooting.output
@@ -164,14 +156,15 @@ def test_a_failed_reboot_fails_the_task_saying_the_change_is_in_place(fleet, tmp
     would on a host whose PowerShell refuses it: the change is written, the task fails and says what to do."""
     fleet.reset_host("per-device-02", "per_device")
     run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                       {"configure_licensing_restart_strategy": "reboot", "target_hosts": "per-device-02"}, env=peer_env())
+                       {"configure_licensing_restart_strategy": "reboot", "target_hosts": "per-device-02"}, env=peer_collections_env())
     assert run.rc != 0
-    assert "The licensing change was written, but the reboot through ansible.windows.win_reboot failed" in run.output
+    assert "The licensing change was written, but the reboot through ansible.windows.win_reboot did not start " \
+           "(remote_desktop.licensing.licensing_mode: failed to get host boot time info; rc 1; stderr: " in run.output, run.output
     assert "The host holds the new values" in run.output and "Reboot the host (or restart TermService)" in run.output
     assert fleet.value("per-device-02", CORE, "LicensingMode") == {"type": "dword", "data": 4}
     assert '"rebooted": false, "restart_required": true' in run.output
     again = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
-                         {"configure_licensing_restart_strategy": "reboot", "target_hosts": "per-device-02"}, env=peer_env())
+                         {"configure_licensing_restart_strategy": "reboot", "target_hosts": "per-device-02"}, env=peer_collections_env())
     assert again.rc == 0 and "per-device-02: no change" in again.output, again.output
 
 

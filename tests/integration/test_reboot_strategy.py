@@ -4,11 +4,9 @@ that plugin sees Windows do it (the host goes away, comes back with a new boot t
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.helpers.fleet import SimFleet, run_playbook
+from tests.helpers.fleet import SimFleet, peer_collections_env, run_playbook
 
 CORE = "SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\RCM\\Licensing Core"
 
@@ -20,13 +18,6 @@ def fleet(tmp_path):
     fleet.down()
 
 
-def peer_env():
-    from tests.bench import peer_collection  # ansible.windows, outside the project's virtualenv
-    from tests.helpers.paths import COLLECTIONS_PATH
-
-    return {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join((COLLECTIONS_PATH, peer_collection.ensure_peer_collection()))}
-
-
 def reboots(fleet, host):
     return fleet.show(host)["facts"].get("reboots", 0)
 
@@ -36,7 +27,7 @@ def test_the_host_is_rebooted_after_its_change_and_not_again(fleet, tmp_path):
     survey = {"target_hosts": "all", "configure_licensing_restart_strategy": "reboot",
               "configure_licensing_license_servers": ["ls01.example.test"], "configure_licensing_policy_conflict": "warn"}
     run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"), survey,
-                       env=peer_env())
+                       env=peer_collections_env())
     assert run.rc == 0, run.output
     assert f"{changed}: licensing changed; host rebooted" in run.output
     assert fleet.value(changed, CORE, "LicensingMode") == {"type": "dword", "data": 4}
@@ -46,7 +37,7 @@ def test_the_host_is_rebooted_after_its_change_and_not_again(fleet, tmp_path):
     assert f"{overridden}: licensing changed; Group Policy overrides it, so it has no effect while the policy is set" in run.output
     assert fleet.show(changed)["facts"]["services"]["TermService"] == "Running"
     again = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"), survey,
-                         env=peer_env())
+                         env=peer_collections_env())
     assert again.rc == 0 and f"{changed}: no change" in again.output, again.output
     assert reboots(fleet, changed) == 1
 
@@ -55,7 +46,7 @@ def test_check_mode_says_it_would_reboot_and_does_not(fleet, tmp_path):
     changed = fleet.hosts()[0]
     run = run_playbook("remote_desktop.licensing.configure_licensing", fleet.inventory, str(tmp_path / "unused"),
                        {"target_hosts": changed, "configure_licensing_restart_strategy": "reboot"}, args=["--check"],
-                       env=peer_env())
+                       env=peer_collections_env())
     assert run.rc == 0, run.output
     assert f"[check mode] {changed}: licensing changed; host rebooted" in run.output
     assert reboots(fleet, changed) == 0

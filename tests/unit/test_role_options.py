@@ -95,8 +95,8 @@ def test_configure_licensing_defaults_give_the_arguments_the_role_passed():
         "backup": False}
 
 
-@pytest.mark.parametrize("strategy, restart, grace_restart", [("service", "if_changed", "if_changed"), ("reboot", "reboot", "never"),
-                                                               ("none", "never", "never")])
+@pytest.mark.parametrize("strategy, restart, grace_restart",
+                         [("service", "if_changed", "if_changed"), ("reboot", "reboot", "never"), ("none", "never", "never")])
 def test_the_restart_strategy_becomes_restart(strategy, restart, grace_restart):
     assert defaults_args("configure_licensing", configure_licensing_restart_strategy=strategy)["restart"] == restart
     # grace_reset has no reboot strategy (its argument spec refuses one before the module runs)
@@ -110,14 +110,33 @@ def test_an_empty_server_list_or_backup_dir_is_left_unset(empty):
     assert "license_servers" not in args and "backup_dir" not in args
 
 
-def test_a_set_variable_wins_over_module_defaults_and_an_unset_one_keeps_them():
+def test_a_set_variable_wins_over_module_defaults_an_empty_one_removes_them_an_unset_one_keeps_them():
     task_vars = {"configure_licensing_mode": "per_device", "configure_licensing_backup_dir": ""}
     args = _role_options.task_args("configure_licensing", "licensing_mode",
-                                   {"options_from_role": "configure_licensing", "mode": "per_user", "backup_dir": "/b"},
-                                   task_vars, by_name(task_vars))
+                                   {"options_from_role": "configure_licensing", "mode": "per_user", "backup_dir": "/b",
+                                    "policy_conflict": "warn"}, task_vars, by_name(task_vars))
     assert args["mode"] == "per_device"
-    assert args["backup_dir"] == "/b"
-    assert "scope" not in args  # undefined outside the role: the module's own default
+    assert "backup_dir" not in args  # the role's `backup_dir or omit` removed module_defaults' value too
+    assert args["policy_conflict"] == "warn"  # undefined outside the role: the argument stays
+    assert "scope" not in args
+
+
+@pytest.mark.skipif(not hasattr(__import__("ansible.errors", fromlist=["x"]), "AnsibleValueOmittedError"),
+                    reason="ansible-core 2.19's templar")
+def test_with_the_real_templar_inventory_templates_and_omit_behave_as_the_roles_arguments_did():
+    from ansible._internal._datatag._tags import TrustedAsTemplate
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    trusted = TrustedAsTemplate().tag
+    task_vars = {"site": ["ls01", "ls02"], "configure_licensing_license_servers": trusted("{{ site }}"),
+                 "configure_licensing_scope": trusted("{{ omit }}"), "configure_licensing_mode": "['per_user']"}
+    templar = Templar(loader=DataLoader(), variables=task_vars)
+    args = _role_options.task_args("configure_licensing", "licensing_mode", {"options_from_role": "configure_licensing"},
+                                   task_vars, templar.template)
+    assert args["license_servers"] == ["ls01", "ls02"]
+    assert "scope" not in args
+    assert args["mode"] == "['per_user']"  # 2.19 keeps text text, as "{{ configure_licensing_mode }}" did
 
 
 def test_templated_variables_are_templated_and_survey_strings_kept_for_validation():
@@ -134,6 +153,10 @@ def test_omitted_variables_are_unset():
     args = _role_options.task_args("configure_licensing", "licensing_mode", {"options_from_role": "configure_licensing"},
                                    task_vars, by_name({"omit": "__omit_place_holder__x"}))
     assert "scope" not in args
+
+
+def test_a_null_survey_field_replaces_the_setting_as_the_roles_jinja_did():
+    assert defaults_args("drift_check", drift_check_baseline_mode=None)["baseline"]["mode"] is None
 
 
 def test_drift_baseline_takes_each_survey_field_that_is_not_empty():

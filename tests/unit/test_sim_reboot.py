@@ -20,24 +20,39 @@ def host(**faults):
                  "faults": faults})
 
 
-def test_a_reboot_changes_the_boot_time_takes_the_host_away_and_starts_every_service():
-    machine = host()
+class Clock:
+    def __init__(self, monkeypatch):
+        self.now = 1_800_000_000.0
+        monkeypatch.setattr(reboot.time, "time", lambda: self.now)
+
+
+def test_a_reboot_counts_down_goes_away_boots_and_then_lets_logonui_get_ready(monkeypatch):
+    clock, machine = Clock(monkeypatch), host()
     before = reboot.answer(machine, BOOT_TIME)
     assert before == reboot.answer(machine, BOOT_TIME) and before[2] == 0
-    assert reboot.answer(machine, TEST)[2] == 1  # LogonUI's key is not there before the first reboot either
     stdout, _stderr, rc = reboot.answer(machine, SHUTDOWN)
     assert rc == 0 and json.loads(stdout) == {"stdout": "", "stderr": "", "rc": 0}
+    # The countdown (/t 2): still up, same boot time.
+    clock.now += 2
+    assert not reboot.is_down(machine) and reboot.answer(machine, BOOT_TIME) == before
+    clock.now += reboot.SHUTDOWN_S
     assert reboot.is_down(machine)
+    clock.now += reboot.OUTAGE_S
+    assert not reboot.is_down(machine)
     assert reboot.answer(machine, BOOT_TIME)[0] != before[0]
     assert machine.facts["services"] == {"TermService": "Running", "UmRdpService": "Running"}
+    assert reboot.answer(machine, TEST)[2] == 1  # booted, LogonUI not ready yet
+    clock.now += reboot.LOGON_S
     stdout, _stderr, rc = reboot.answer(machine, TEST)
     assert rc == 0 and b"success-1234" in stdout
     assert machine.facts["reboots"] == 1
 
 
-def test_termservice_that_fails_to_start_stays_stopped_after_the_reboot():
-    machine = host(start_fails=True)
+def test_termservice_that_fails_to_start_stays_stopped_after_the_reboot(monkeypatch):
+    clock, machine = Clock(monkeypatch), host(start_fails=True)
     reboot.answer(machine, SHUTDOWN)
+    clock.now += 10
+    reboot.answer(machine, BOOT_TIME)
     assert machine.facts["services"]["TermService"] == "Stopped"
 
 
