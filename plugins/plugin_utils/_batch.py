@@ -205,9 +205,11 @@ def fleet_line(kind: str, records: dict[str, dict[str, t.Any]]) -> str:
     if kind in ("configure_licensing", "mslicensing_reset", "grace_reset"):
         changed = sorted(host for host, record in records.items() if record["changed"])
         restarts = sorted(host for host, record in records.items() if record.get("restarted"))
+        reboots = sorted(host for host, record in records.items() if record.get("rebooted"))
         pending = sorted(host for host, record in records.items() if record.get("restart_required"))
         return (f"Changed {len(changed)} of {total} host(s)" + (f": {', '.join(changed)}" if changed else "")
                 + (f"; TermService restarted on {', '.join(restarts)}" if restarts else "")
+                + (f"; rebooted {', '.join(reboots)}" if reboots else "")
                 + (f"; restart pending on {', '.join(pending)}" if pending else "")
                 + (f"; failed or unreachable: {', '.join(down)}" if down else ""))
     if kind == "diagnose":

@@ -24,10 +24,11 @@ def require(action: t.Any) -> None:
     """Refuse restart=reboot, before the host is contacted, when ansible.windows is not installed."""
     if not action._shared_loader_obj.action_loader.has_plugin(WIN_REBOOT):
         raise AnsibleActionFail(
-            f"restart=reboot (the configure_licensing role's reboot strategy) reboots through {WIN_REBOOT}, and the "
-            "ansible.windows collection is not installed: nothing was read or written. Install it "
+            f"restart=reboot (configure_licensing_restart_strategy=reboot, with the role) reboots through {WIN_REBOOT}, "
+            "and the ansible.windows collection is not installed: nothing was read or written. Install it "
             "(ansible-galaxy collection install ansible.windows; in AWX, in the project's collections/requirements.yml) "
-            "or use restart=if_changed (strategy service) or never (none).")
+            "or restart TermService instead: restart=if_changed (configure_licensing_restart_strategy=service), or "
+            "leave the restart to you: restart=never (none).")
 
 
 def failure_text(result: dict[str, t.Any]) -> str:

@@ -140,6 +140,17 @@ def test_a_misspelt_group_name_fails_before_any_session_host_is_contacted(fleet,
     assert all(counters["commands"] == 0 for counters in fleet.stats().values())
 
 
+def test_an_empty_group_answer_is_refused_with_the_inventorys_groups_not_a_traceback(fleet, tmp_path):
+    """An empty AWX survey answer used to make the first play's host pattern '&' (ansible-core: IndexError)."""
+    fleet.reset_stats()
+    run = run_playbook("remote_desktop.licensing.diagnose", fleet.inventory, str(tmp_path / "r"),
+                       {"report_dir": str(tmp_path / "r"), "diagnose_license_server_group": ""})
+    assert run.rc != 0, run.output
+    assert "Unexpected Exception" not in run.output and "Traceback" not in run.output
+    assert "diagnose_license_server_group '' is not a group of this inventory" in " ".join(run.output.split()), run.output
+    assert all(counters["commands"] == 0 for counters in fleet.stats().values())
+
+
 def test_license_server_group_set_in_the_inventory_is_refused_before_any_session_host_is_contacted(fleet, tmp_path):
     """The play that reads the license servers finds them by host pattern, which sees extra variables only: a group name
     set in the inventory leaves them unread, and the run stops naming them and the fix instead of diagnosing without them."""

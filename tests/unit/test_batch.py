@@ -151,3 +151,9 @@ def test_a_restart_the_module_states_unknown_stays_unknown_in_the_record():
     assert record["restarted"] is None and record["restart_required"] is True
     assert "restart TermService (or reboot) in a maintenance window" in line
     assert _batch.grace_reset("b", {**found, "deleted": ["L$X"]}, OPTIONS)[0]["restarted"] is None
+
+
+def test_the_batch_line_names_the_rebooted_hosts():
+    records = {"a": {"changed": True, "rebooted": True, "restart_required": False},
+               "b": {"changed": False, "rebooted": False, "restart_required": False}}
+    assert _batch.fleet_line("configure_licensing", records) == "Changed 1 of 2 host(s): a; rebooted a"
