@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 
+from ansible_collections.remote_desktop.licensing.plugins.plugin_utils import _drift
+
 # Before ansible-core 2.19 a one-expression template turns text that reads as a Python literal ("['a', 'b']",
 # "True", "7") into that value; 2.19 keeps it text. The roles' "{{ variable }}" arguments did the same.
 if tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2]) < (2, 19):
@@ -58,9 +60,6 @@ def _restart_or_reboot(strategy: t.Any, variable: t.Callable[[str], t.Any]) -> s
     return "reboot" if strategy == "reboot" else _restart(strategy, variable)
 
 
-DRIFT_SURVEY_FIELDS = ("mode", "license_servers", "forbid_policy_conflicts", "min_grace_days")
-
-
 def _drift_baseline(baseline: t.Any, variable: t.Callable[[str], t.Any]) -> t.Any:
     """drift_check_baseline with each survey field that is not empty (drift_check_baseline_<setting>) in place."""
     if isinstance(baseline, str):
@@ -71,7 +70,7 @@ def _drift_baseline(baseline: t.Any, variable: t.Callable[[str], t.Any]) -> t.An
     if not isinstance(baseline, Mapping):
         return baseline
     merged = dict(baseline)
-    for field in DRIFT_SURVEY_FIELDS:
+    for field in _drift.BASELINE_KEYS:  # one survey field per baseline setting
         value = variable(f"drift_check_baseline_{field}")
         # As the role's Jinja did: every field that is not "" (a null turns that check off).
         if value is not _UNDEFINED and value != "":

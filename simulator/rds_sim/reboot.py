@@ -37,6 +37,8 @@ LOGON_S = 1.0
 LOGON_UI_KEY = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\AutoLogonChecked"
 _FILETIME_EPOCH_OFFSET_S = 11644473600  # 1601-01-01 to 1970-01-01
 _SHUTDOWN = re.compile(r"shutdown\.exe\s+/r\s+/t\s+(\d+)", re.IGNORECASE)
+# win_reboot deletes the key first unless it was given its own test command (then `if ($False)`).
+_REMOVE_LOGON_KEY = re.compile(r"if \(\$True\) \{\s*Remove-Item -LiteralPath 'HKLM:\\" + re.escape(LOGON_UI_KEY), re.IGNORECASE)
 _TEST = re.compile(r"Get-Item -LiteralPath 'HKLM:\\" + re.escape(LOGON_UI_KEY) + r"' -ErrorAction Stop; '([^']*)'")
 
 Answer = t.Tuple[bytes, bytes, int]
@@ -83,7 +85,7 @@ def answer(host: Host, script: str) -> Answer | None:
         return f"{booted}\r\n".encode(), b"", 0
     shutdown = _SHUTDOWN.search(script)
     if shutdown:
-        return _reboot(host, script)
+        return _reboot(host, script, countdown_s=int(shutdown.group(1)))
     test = _TEST.search(script)
     if test:
         if not host.registry.key_exists(LOGON_UI_KEY):
@@ -94,11 +96,10 @@ def answer(host: Host, script: str) -> Answer | None:
     return None
 
 
-def _reboot(host: Host, script: str) -> Answer:
-    if re.search(r"if \(\$True\) \{\s*Remove-Item -LiteralPath 'HKLM:\\" + re.escape(LOGON_UI_KEY), script, re.IGNORECASE):
+def _reboot(host: Host, script: str, countdown_s: int) -> Answer:
+    if _REMOVE_LOGON_KEY.search(script):
         host.registry.delete_tree(LOGON_UI_KEY)
-    countdown = int(_SHUTDOWN.search(script).group(1))  # type: ignore[union-attr]
-    host.facts["shutdown_at"] = time.time() + countdown + SHUTDOWN_S
+    host.facts["shutdown_at"] = time.time() + countdown_s + SHUTDOWN_S
     host.facts["down_until"] = host.facts["shutdown_at"] + OUTAGE_S
     host.facts["pending_reboot"] = {"booted": False}
     host.facts["reboots"] = int(host.facts.get("reboots", 0)) + 1
